@@ -1,0 +1,132 @@
+"""Virtual time and the deterministic event queue.
+
+One clock, in integer nanoseconds. Events are ordered by (time, insertion number), so
+ties run in the order they were scheduled. ``step()`` runs exactly one event. Devices
+that move data continuously register a *sync hook*: before any event runs, and before
+anything outside the model looks at the machine, every hook is called with the current
+time so the device can bring its transfers up to date (rate x elapsed, never byte by
+byte). Events and hooks are bound methods of model objects, so the whole queue can be
+pickled with the model for snapshots.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.trace import EventRecord, Record, Trace
+
+
+@dataclass(slots=True, eq=False)
+class Event:
+    """One scheduled happening. ``fn(*args)`` runs when the clock reaches ``time_ns``."""
+
+    time_ns: int
+    order: int
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    name: str
+    source: str
+    cancelled: bool = False
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.source})"
+
+
+class SimulationError(RuntimeError):
+    """A misuse of the simulator itself (scheduling in the past, for example)."""
+
+
+@dataclass
+class Simulator:
+    """The virtual clock, the event queue and the trace."""
+
+    now_ns: int = 0
+    steps: int = 0
+    trace: Trace = field(default_factory=Trace)
+    record_events: bool = False  # an EventRecord per step (the trace's step_starts always mark steps)
+    _queue: list[tuple[int, int, Event]] = field(default_factory=list, repr=False)
+    _order: int = 0
+    _sync_hooks: list[Callable[[int], None]] = field(default_factory=list, repr=False)
+
+    # --- scheduling ---------------------------------------------------------------
+    def schedule_at(self, time_ns: int, fn: Callable[..., Any], *args: Any, name: str, source: str) -> Event:
+        if time_ns < self.now_ns:
+            raise SimulationError(f"cannot schedule {name!r} at {time_ns} ns, before now ({self.now_ns} ns)")
+        event = Event(int(time_ns), self._order, fn, args, name, source)
+        self._order += 1
+        heapq.heappush(self._queue, (event.time_ns, event.order, event))
+        return event
+
+    def schedule_in(self, delay_ns: int, fn: Callable[..., Any], *args: Any, name: str, source: str) -> Event:
+        return self.schedule_at(self.now_ns + int(delay_ns), fn, *args, name=name, source=source)
+
+    @staticmethod
+    def cancel(event: Event | None) -> None:
+        if event is not None:
+            event.cancelled = True
+
+    def peek(self) -> Event | None:
+        """The event that will run next, or None when the queue is empty."""
+        queue = self._queue
+        while queue and queue[0][2].cancelled:
+            heapq.heappop(queue)
+        return queue[0][2] if queue else None
+
+    def pending(self) -> list[Event]:
+        """Every live event in the order it will run (for display; not cheap)."""
+        return [e for _, _, e in sorted(self._queue) if not e.cancelled]
+
+    # --- running ------------------------------------------------------------------
+    def add_sync_hook(self, hook: Callable[[int], None]) -> None:
+        self._sync_hooks.append(hook)
+
+    def sync(self) -> None:
+        """Bring every continuously running device up to the current time."""
+        now = self.now_ns
+        for hook in self._sync_hooks:
+            hook(now)
+
+    def step(self) -> Event | None:
+        """Run exactly one event. Returns it, or None when nothing is scheduled."""
+        event = self.peek()
+        if event is None:
+            return None
+        heapq.heappop(self._queue)
+        self.now_ns = event.time_ns
+        for hook in self._sync_hooks:
+            hook(event.time_ns)
+        self.trace.step_starts.append(len(self.trace.records))
+        if self.record_events:
+            self.emit(EventRecord(step=self.steps, name=event.name, source=event.source))
+        self.steps += 1
+        event.fn(*event.args)
+        return event
+
+    def run_until(self, time_ns: int) -> int:
+        """Run every event up to and including ``time_ns``; the clock ends at ``time_ns``.
+
+        Returns the number of events run.
+        """
+        if time_ns < self.now_ns:
+            raise SimulationError(f"cannot run back to {time_ns} ns from {self.now_ns} ns")
+        count = 0
+        while True:
+            event = self.peek()
+            if event is None or event.time_ns > time_ns:
+                break
+            self.step()
+            count += 1
+        self.now_ns = time_ns
+        self.sync()
+        return count
+
+    def run_for(self, duration_ns: int) -> int:
+        return self.run_until(self.now_ns + int(duration_ns))
+
+    # --- trace --------------------------------------------------------------------
+    def emit(self, record: Record) -> Record:
+        record.t_ns = self.now_ns
+        return self.trace.append(record)
