@@ -96,11 +96,13 @@ class Simulator:
             return None
         heapq.heappop(self._queue)
         self.now_ns = event.time_ns
-        for hook in self._sync_hooks:
-            hook(event.time_ns)
+        # The step begins before the devices catch up to its time: what they do at
+        # event.time_ns (terminal count, block end, IRQ) belongs to this step, not the last.
         self.trace.step_starts.append(len(self.trace.records))
         if self.record_events:
             self.emit(EventRecord(step=self.steps, name=event.name, source=event.source))
+        for hook in self._sync_hooks:
+            hook(event.time_ns)
         self.steps += 1
         event.fn(*event.args)
         return event

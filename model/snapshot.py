@@ -42,13 +42,21 @@ def _is_persistent(obj: Any) -> bool:
     return getattr(type(obj), "snapshot_persistent", False) is True
 
 
+_ROOT = "root"  # persistent id of the root object itself (the others are ints)
+
+
 class _Pickler(pickle.Pickler):
-    def __init__(self, buffer: io.BytesIO) -> None:
+    def __init__(self, buffer: io.BytesIO, root: Any) -> None:
         super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        self.root = root
         self.found: list[Any] = []
         self._index: dict[int, int] = {}
 
     def persistent_id(self, obj: Any) -> Any:
+        # An object of the graph that refers back to the root (a service routine holding the
+        # machine) must get the root itself on restore, not a copy made from its half-loaded dict.
+        if obj is self.root:
+            return _ROOT
         # Traversal order, not id(), so equal states pickle to equal bytes.
         if _is_persistent(obj):
             index = self._index.get(id(obj))
@@ -60,17 +68,18 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, objects: list[Any]) -> None:
+    def __init__(self, data: bytes, objects: list[Any], root: Any) -> None:
         super().__init__(io.BytesIO(data))
         self.objects = objects
+        self.root = root
 
     def persistent_load(self, pid: Any) -> Any:
-        return self.objects[pid]
+        return self.root if pid == _ROOT else self.objects[pid]
 
 
 def _dump(root: Any) -> tuple[bytes, list[Any]]:
     buffer = io.BytesIO()
-    pickler = _Pickler(buffer)
+    pickler = _Pickler(buffer, root)
     pickler.dump(root.__dict__)
     return buffer.getvalue(), pickler.found
 
@@ -88,7 +97,7 @@ def restore(root: Any, snapshot: Snapshot) -> None:
     for obj, state in snapshot.persistent:
         obj.rollback(state)
         objects.append(obj)
-    state_dict = _Unpickler(snapshot.graph, objects).load()
+    state_dict = _Unpickler(snapshot.graph, objects, root).load()
     root.__dict__.clear()
     # Interned keys, as pickle gives every other object's attributes.
     root.__dict__.update({sys.intern(k): v for k, v in state_dict.items()})

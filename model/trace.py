@@ -170,6 +170,7 @@ class GlitchRecord(Record):
     start_ns: int
     length_ns: int
     bytes: int
+    offset: int = 0  # byte offset in the stream as the device played (or recorded) it
 
 
 @dataclass(slots=True, kw_only=True)
@@ -269,9 +270,7 @@ class Trace:
 
     def count(self, kind: str, **match: Any) -> int:
         return sum(
-            1
-            for r in self.records
-            if r.kind == kind and all(getattr(r, k, None) == v for k, v in match.items())
+            1 for r in self.records if r.kind == kind and all(getattr(r, k, None) == v for k, v in match.items())
         )
 
     # Snapshot protocol (see model.snapshot).

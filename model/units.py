@@ -33,9 +33,7 @@ def parse_duration(text: str | int) -> int:
         raise DurationError(f"expected a duration such as '10ms', found {text!r}")
     match = _DURATION_RE.match(text)
     if not match:
-        raise DurationError(
-            f"expected a duration such as '250ms' or '1.5s' (units ns, us, ms, s), found {text!r}"
-        )
+        raise DurationError(f"expected a duration such as '250ms' or '1.5s' (units ns, us, ms, s), found {text!r}")
     number, unit = match.groups()
     scale = _SUFFIX_NS[unit]
     if "." in number:
@@ -53,12 +51,14 @@ def format_ns(t_ns: int) -> str:
     """Human form of a time: '12.500 ms', '1.250000 s', '750 ns'."""
     sign = "-" if t_ns < 0 else ""
     t = abs(t_ns)
+    # Integer arithmetic, truncated: exact for any time, and 999_999_999 ns never shows
+    # as "1000.000 ms" (float rounding carried into the next unit).
     if t >= S:
-        return f"{sign}{t / S:.6f} s"
+        return f"{sign}{t // S}.{t % S // US:06d} s"
     if t >= MS:
-        return f"{sign}{t / MS:.3f} ms"
+        return f"{sign}{t // MS}.{t % MS // US:03d} ms"
     if t >= US:
-        return f"{sign}{t / US:.3f} µs"
+        return f"{sign}{t // US}.{t % US:03d} µs"
     return f"{sign}{t} ns"
 
 

@@ -57,9 +57,7 @@ class WaveFormat:
         return n_bytes * S // self.bytes_per_second
 
     def describe(self) -> str:
-        return (
-            f"{self.bits_per_sample}-bit {'stereo' if self.channels == 2 else 'mono'} {self.sample_rate} Hz"
-        )
+        return f"{self.bits_per_sample}-bit {'stereo' if self.channels == 2 else 'mono'} {self.sample_rate} Hz"
 
 
 class SignalKind(enum.StrEnum):
@@ -98,7 +96,10 @@ class Signal:
             return n & 0xFF if eight else ((n & 0xFFFF) ^ 0x8000) - 0x8000
         if self.kind == SignalKind.NOISE:
             # A stateless integer hash of the sample index (splitmix-like), seeded.
-            x = n.astype(np.uint64) + np.uint64(self.seed) * np.uint64(0x9E3779B97F4A7C15)
+            # The seed's offset in Python integers: numpy scalar arithmetic would warn on the
+            # (intended) 64-bit wrap for any seed above 1.
+            offset = np.uint64((self.seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+            x = n.astype(np.uint64) + offset
             x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
             x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
             x = x ^ (x >> np.uint64(31))

@@ -129,9 +129,7 @@ class Machine:
         value = self.io.read(port)
         if self.config.record_register_reads:
             device, register = self.io.describe(port)
-            self.sim.emit(
-                RegisterRecord(device=device, address=port, register=register, access="read", value=value)
-            )
+            self.sim.emit(RegisterRecord(device=device, address=port, register=register, access="read", value=value))
         return value
 
     def io_write16(self, port: int, value: int) -> None:

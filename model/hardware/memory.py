@@ -84,6 +84,8 @@ class PhysicalMemory:
     def read(self, address: int, length: int) -> np.ndarray:
         """Copy of ``length`` bytes from ``address`` as a uint8 array."""
         self._check(address, length)
+        if length == 0:
+            return np.empty(0, dtype=np.uint8)  # also at address == size, where there is no page
         page, offset = divmod(address, PAGE_SIZE)
         if offset + length <= PAGE_SIZE:
             return self._pages[page][offset : offset + length].copy()
@@ -99,7 +101,13 @@ class PhysicalMemory:
 
     def write(self, address: int, data: np.ndarray | bytes | bytearray) -> None:
         """Write bytes at ``address`` (copy-on-write per page)."""
-        buf = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data
+        # Any array is written as its raw bytes (an int16 array of n samples is 2n bytes),
+        # never cast element by element to uint8.
+        buf = (
+            np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+            if isinstance(data, np.ndarray)
+            else np.frombuffer(data, dtype=np.uint8)
+        )
         length = len(buf)
         self._check(address, length)
         page, offset = divmod(address, PAGE_SIZE)
@@ -143,9 +151,7 @@ class PhysicalMemory:
 
     def largest_free_run(self, highest_address: int | None = None) -> int:
         """Length in pages of the longest run of free pages (below ``highest_address``)."""
-        limit = (
-            self.n_pages if highest_address is None else min(self.n_pages, (highest_address + 1) // PAGE_SIZE)
-        )
+        limit = self.n_pages if highest_address is None else min(self.n_pages, (highest_address + 1) // PAGE_SIZE)
         free = np.concatenate(([False], self.owner[:limit] == PageOwner.FREE, [False]))
         edges = np.flatnonzero(np.diff(free.astype(np.int8)))
         if len(edges) == 0:
@@ -207,10 +213,10 @@ class PhysicalMemory:
         highest_address: int | None = None,
     ) -> Allocation | None:
         """Whole pages taken from anywhere (seeded), as pageable memory is locked for I/O."""
+        if length <= 0:
+            return None
         n = -(-length // PAGE_SIZE)
-        limit = (
-            self.n_pages if highest_address is None else min(self.n_pages, (highest_address + 1) // PAGE_SIZE)
-        )
+        limit = self.n_pages if highest_address is None else min(self.n_pages, (highest_address + 1) // PAGE_SIZE)
         free = np.flatnonzero(self.owner[:limit] == PageOwner.FREE)
         if len(free) < n:
             return None

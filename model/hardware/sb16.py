@@ -398,11 +398,7 @@ class SoundBlaster16:
         now = self.sim.now_ns
         if t is None:
             return
-        reason = (
-            "paused by DSP command"
-            if t.paused
-            else self.dma.blocked_reason(t.channel, self._transfer_type(t))
-        )
+        reason = "paused by DSP command" if t.paused else self.dma.blocked_reason(t.channel, self._transfer_type(t))
         t.stalled = reason
         if reason is None:
             if not self.clock.running:
@@ -438,24 +434,29 @@ class SoundBlaster16:
                 self.sink.append(data, now_ns)
             else:
                 moved = dma.write_units(t.channel, self.source.take(t.wave_format, chunk * unit_bytes))
+                # Input the channel did not accept is still to come, not lost.
+                self.source.position -= (chunk - moved) * unit_bytes
             t.units_done += moved
             t.left -= moved
             n -= moved
             if t.left == 0:
                 self._block_end(t)
-            if moved < chunk:
-                # The channel stopped (terminal count without auto-init masks it).
+            if self.transfer is not t:
+                return
+            reason = dma.blocked_reason(t.channel, self._transfer_type(t))
+            if moved < chunk or reason is not None:
+                # The channel stopped (terminal count without auto-init masks it): the card
+                # waits from the last unit moved, until software unmasks the channel. The
+                # notification of that mask came while in sync, so it is handled here.
                 self.clock.stop(self.clock.time_of(t.units_done), t.units_done)
-                t.stalled = dma.blocked_reason(t.channel, self._transfer_type(t))
+                t.stalled = reason
                 return
 
     def _block_end(self, t: DspTransfer) -> None:
         t.blocks += 1
         unit_bytes = self.dma.channel(t.channel).unit_bytes
         self.sim.emit(
-            BlockEndRecord(
-                device=self.name, channel=t.channel, bytes=t.block_units * unit_bytes, auto_init=t.auto_init
-            )
+            BlockEndRecord(device=self.name, channel=t.channel, bytes=t.block_units * unit_bytes, auto_init=t.auto_init)
         )
         self._raise(bits16=t.bits16)
         if t.auto_init and not t.exit_auto_init:

@@ -1,0 +1,1 @@
+"""The audio client that feeds or drains a stream."""

@@ -1,0 +1,1 @@
+"""The Driver-Verifier-like contract checker: rules, violations, races."""

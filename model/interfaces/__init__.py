@@ -1,0 +1,1 @@
+"""Interface declarations: every method the model implements, declared once."""

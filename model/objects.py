@@ -1,0 +1,101 @@
+"""Base classes of the objects interface calls are made on.
+
+A model object has a short, stable id (``dma``, ``port``, ``stream``...) shown in the GUI,
+used in scenario files and written in the trace. COM objects add IUnknown: reference
+counts, QueryInterface with the real IIDs, and destruction when the count reaches zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from model.interfaces.declarations import IIDS, INTERFACES, interface_chain, methods_of
+from model.interfaces.types import Method
+from model.kernel.types import NTSTATUS
+
+if TYPE_CHECKING:
+    from model.system import System
+
+
+@dataclass
+class Out:
+    """What an implementation returns when its method has out-parameters."""
+
+    result: Any = None
+    out: dict[str, Any] = field(default_factory=dict)
+
+
+class ModelObject:
+    """Anything interface calls can be made on."""
+
+    interfaces: ClassVar[tuple[str, ...]] = ()
+    race_checked: ClassVar[bool] = False  # PortCls does no locking inside this object
+    kind: ClassVar[str] = "object"
+    _method_tables: ClassVar[dict[type, dict[str, Method]]] = {}
+
+    def __init__(self, system: System, base_id: str) -> None:
+        self.system = system
+        self.object_id = system.register(self, base_id)
+        self.alive = True
+        self.accesses: list[tuple[int, int, str, int, bool, tuple[str, ...]]] = []
+
+    @classmethod
+    def method_table(cls) -> dict[str, Method]:
+        table = ModelObject._method_tables.get(cls)
+        if table is None:
+            table = ModelObject._method_tables[cls] = methods_of(cls.interfaces)
+        return table
+
+    def implements(self, interface: str) -> bool:
+        return any(interface in (i.name for i in interface_chain(name)) for name in self.interfaces)
+
+    def describe(self) -> dict[str, Any]:
+        """State shown in the GUI's object tree (plain values)."""
+        return {}
+
+    def children(self) -> list[ModelObject]:
+        """Objects shown under this one in the object tree."""
+        return []
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.object_id}>"
+
+
+class ComObject(ModelObject):
+    """A COM object: IUnknown with reference counting."""
+
+    def __init__(self, system: System, base_id: str) -> None:
+        super().__init__(system, base_id)
+        self.refcount = 1
+
+    def _supported_iids(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for name in self.interfaces:
+            for interface in interface_chain(name):
+                if interface.iid:
+                    names[interface.iid] = interface.name
+        return names
+
+    # IUnknown -----------------------------------------------------------------------------
+    def QueryInterface(self, InterfaceId: str) -> Out:
+        wanted = IIDS.get(InterfaceId.upper() if InterfaceId.startswith("{") else InterfaceId, InterfaceId)
+        if wanted not in INTERFACES or wanted not in self._supported_iids().values():
+            # The WDK samples answer an unknown IID with STATUS_INVALID_PARAMETER.
+            return Out(NTSTATUS.STATUS_INVALID_PARAMETER, {"Interface": None})
+        self.refcount += 1
+        return Out(NTSTATUS.STATUS_SUCCESS, {"Interface": self})
+
+    def AddRef(self) -> int:
+        self.refcount += 1
+        return self.refcount
+
+    def Release(self) -> int:
+        self.refcount -= 1
+        if self.refcount == 0:
+            self.alive = False
+            self.destroy()
+        return self.refcount
+
+    def destroy(self) -> None:
+        """Free what the object owns (called once, when the count reaches zero)."""

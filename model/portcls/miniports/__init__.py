@@ -1,0 +1,1 @@
+"""Miniport drivers, each the way the classic WDK samples work."""
