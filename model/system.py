@@ -45,6 +45,11 @@ class CallResult:
     violations: list[ViolationRecord] = field(default_factory=list)
     error: str | None = None  # why the call could not be made at all
 
+    @property
+    def ntstatus(self) -> NTSTATUS:
+        """The status, or STATUS_UNSUCCESSFUL when the call returned none (refused, not executed)."""
+        return self.status if self.status is not None else NTSTATUS.STATUS_UNSUCCESSFUL
+
     def summary(self) -> str:
         if self.error:
             return self.error
@@ -88,6 +93,7 @@ class System:
         self.machine = Machine(config or MachineConfig())
         self.kernel = Kernel(self.machine)
         self.objects: dict[str, ModelObject] = {}
+        self.aliases: dict[str, str] = {}  # stable short names (dma, stream, sg) -> real ids
         self.strict = False  # re-raise internal errors (tests turn this on)
         self.checks_enabled = True
         self._stack: list[ModelObject] = []
@@ -119,7 +125,20 @@ class System:
         return object_id
 
     def get(self, object_id: str) -> ModelObject | None:
-        return self.objects.get(object_id)
+        """An object by id or alias."""
+        obj = self.objects.get(object_id)
+        if obj is None and object_id in self.aliases:
+            obj = self.objects.get(self.aliases[object_id])
+        return obj
+
+    def alias(self, name: str, obj: ModelObject) -> None:
+        """Let ``name`` stand for ``obj`` (unless it is some other object's real id)."""
+        if name != obj.object_id and name not in self.objects:
+            self.aliases[name] = obj.object_id
+
+    def names_of(self, obj: ModelObject) -> list[str]:
+        """The object's id followed by its aliases."""
+        return [obj.object_id, *sorted(a for a, real in self.aliases.items() if real == obj.object_id)]
 
     @contextmanager
     def acting_as(self, actor: str) -> Iterator[None]:
@@ -172,7 +191,7 @@ class System:
         caller: str | None = None,
     ) -> CallResult:
         """Call ``method`` on ``target`` (an object or its id) with WDK-named ``args``."""
-        obj = self.objects.get(target) if isinstance(target, str) else target
+        obj = self.get(target) if isinstance(target, str) else target
         if obj is None:
             return CallResult(False, error=f"there is no object {target!r}")
         decl = obj.method_table().get(method)
@@ -257,11 +276,11 @@ class System:
 
     def resolve_reference(self, name: str) -> Any:
         """An object id, or a named kernel item such as 'dma.mdl' (an object's attribute)."""
-        obj = self.objects.get(name)
+        obj = self.get(name)
         if obj is not None:
             return obj
         head, _, attr = name.partition(".")
-        owner = self.objects.get(head)
+        owner = self.get(head)
         if owner is not None and attr:
             return getattr(owner, attr, None)
         return None  # NULL: the implementation decides whether that is allowed

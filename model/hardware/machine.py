@@ -190,6 +190,11 @@ class Machine:
         self.sim.sync()
         self.memory.write(address, data)
 
+    def predict_terminal_count(self, channel: int) -> int | None:
+        """When the device pulling on system DMA ``channel`` will bring it to terminal count."""
+        self.sim.sync()
+        return self.sb16.predict_terminal_count(channel)
+
     # --- interrupts -------------------------------------------------------------------------
     def connect_interrupt(self, irq: int, handler: Callable[[int], None] | None) -> None:
         """Install a service routine for ``irq`` (a bound method if the machine is to be snapshotted)."""

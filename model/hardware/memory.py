@@ -286,6 +286,14 @@ class PhysicalMemory:
                 page = used + 1
         return taken
 
+    def reserve(self, address: int, length: int, label: str) -> Allocation | None:
+        """Take a fixed range for the system (BIOS area, kernel image): no allocator will hand it out."""
+        first = address // PAGE_SIZE
+        pages = tuple(range(first, first + -(-length // PAGE_SIZE)))
+        if any(self.owner[p] != PageOwner.FREE for p in pages):
+            return None
+        return self._take(pages, length, PageOwner.SYSTEM, label)
+
     def mark_damaged(self, address: int, length: int) -> list[int]:
         """Flag the pages of a range as damaged by a bad write. Returns the page numbers."""
         first = max(0, address // PAGE_SIZE)

@@ -490,6 +490,13 @@ class SoundBlaster16:
             self._wake, self._wake_time = None, -1
             self._schedule()
 
+    def predict_terminal_count(self, channel: int) -> int | None:
+        """When ``channel`` will reach terminal count if nothing changes (None if it is not moving)."""
+        t = self.transfer
+        if t is None or t.channel != channel or not self.clock.running:
+            return None
+        return self.clock.time_of(t.units_done + self.dma.units_to_terminal_count(channel))
+
     # --- inspection ----------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         t = self.transfer

@@ -89,7 +89,7 @@ class DmaAdapter(ModelObject):
     kind: ClassVar[str] = "DMA adapter"
 
     def __init__(self, system: System, description: DEVICE_DESCRIPTION, map_registers: int) -> None:
-        super().__init__(system, "dma_adapter")
+        super().__init__(system, f"adapter_ch{description.DmaChannel}" if not description.Master else "adapter_bm")
         self.description = description
         self.map_registers = map_registers
         self.slave = not description.Master

@@ -58,6 +58,10 @@ class Kernel:
 
     def __post_init__(self) -> None:
         self.address_space = KernelAddressSpace(self.machine.memory)
+        memory = self.machine.memory
+        # Real-mode memory and the BIOS below 1 MiB, then the kernel, HAL and boot drivers.
+        memory.reserve(0, 0x100000, "BIOS and real-mode memory")
+        memory.reserve(0x100000, 0x200000, "kernel image and boot drivers")
         for name, (kind, irql, cpu) in USER_CONTEXTS.items():
             self.contexts[name] = ExecutionContext(name, kind, irql, cpu)
 

@@ -296,7 +296,7 @@ class SlaveDmaChannel(DmaChannel):
             )
         if result.status != NTSTATUS.STATUS_SUCCESS:
             self.transfer_count = 0
-            return result.status or NTSTATUS.STATUS_UNSUCCESSFUL
+            return result.ntstatus
         if not self.started:
             return NTSTATUS.STATUS_UNSUCCESSFUL
         system.sim.emit(StateRecord(object=self.object_id, what="DMA", old="stopped", new="started"))

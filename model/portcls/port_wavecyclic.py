@@ -81,7 +81,7 @@ class PortWaveCyclic(ComObject):
             "Init",
             {"UnknownAdapter": UnknownAdapter, "ResourceList": ResourceList, "Port": self},
         )
-        return result.status or NTSTATUS.STATUS_UNSUCCESSFUL
+        return result.ntstatus
 
     def NewMasterDmaChannel(
         self,
@@ -375,14 +375,15 @@ class WaveCyclicPin(ComObject):
             self.last_service_ns = system.now_ns
             if not self.capture:
                 self._fill()  # write ahead before the DMA starts
-        status = system.call(self.stream, "SetState", {"State": new}).status
+        status = system.call(self.stream, "SetState", {"State": new}).ntstatus
         if status != NTSTATUS.STATUS_SUCCESS:
-            return status or NTSTATUS.STATUS_UNSUCCESSFUL
+            return status
         self.state = new
         system.sim.emit(StateRecord(object=self.object_id, what="KSSTATE", old=old, new=new))
+        if new == KSSTATE.KSSTATE_ACQUIRE and old == KSSTATE.KSSTATE_STOP:
+            self.client.start()  # the client queues its first packets before RUN
         if new == KSSTATE.KSSTATE_RUN:
             self.last_position = self._position()
-            self.client.start()
         elif old == KSSTATE.KSSTATE_RUN:
             self._advance()
             if self.glitch_start is not None:

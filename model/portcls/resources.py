@@ -59,7 +59,7 @@ class ResourceList(ModelObject):
 
 
 def make_channel(
-    system: System, description: DEVICE_DESCRIPTION, device: Any, base_id: str = "dma"
+    system: System, description: DEVICE_DESCRIPTION, device: Any, base_id: str | None = None
 ) -> tuple[NTSTATUS, DmaChannel | None]:
     """What the ports' NewXxxDmaChannel and PcNewDmaChannel share: adapter, then channel object."""
     from model.portcls.dma_channel import DmaChannel, SlaveDmaChannel
@@ -72,6 +72,8 @@ def make_channel(
     if not isinstance(adapter, DmaAdapter):
         return NTSTATUS.STATUS_DEVICE_CONFIGURATION_ERROR, None  # as ReactOS's PcNewDmaChannel
     cls = DmaChannel if description.Master else SlaveDmaChannel
+    if base_id is None:
+        base_id = "dma" if description.Master else f"dma{8 if description.DmaChannel < 4 else 16}"
     return NTSTATUS.STATUS_SUCCESS, cls(system, adapter, description, device, base_id)
 
 

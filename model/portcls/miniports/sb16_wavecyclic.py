@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from model.hardware.machine import MachineConfig
 from model.kernel.types import DMA_SPEED, KSSTATE, NTSTATUS, PAGE_SIZE
 from model.objects import ComObject, Out
 from model.portcls.port_wavecyclic import KS_ORDER, format_from_table
+from model.portcls.resources import Resources
+from model.topology import DeviceKind, register_device
 from model.trace import StateRecord
 from model.wave_format import WaveFormat
 
@@ -97,7 +100,7 @@ class MiniportWaveCyclicSB16(ComObject):
                 return status
         result = system.call(system.objects["portcls"], "PcNewServiceGroup", {"OuterUnknown": None})
         if result.status != NTSTATUS.STATUS_SUCCESS:
-            return result.status or NTSTATUS.STATUS_UNSUCCESSFUL
+            return result.ntstatus
         self.service_group = result.out["OutServiceGroup"]
         system.kernel.connect_interrupt(self.irq, self.object_id, self._isr)
         return NTSTATUS.STATUS_SUCCESS
@@ -117,7 +120,7 @@ class MiniportWaveCyclicSB16(ComObject):
             },
         )
         if result.status != NTSTATUS.STATUS_SUCCESS:
-            return result.status or NTSTATUS.STATUS_UNSUCCESSFUL
+            return result.ntstatus
         channel = result.out["DmaChannel"]
         # Halve the request while it fails and is still more than half a page (the sample's loop).
         length = MAXLEN_DMA_BUFFER
@@ -311,3 +314,16 @@ def fill_silence(system: System, va: int, count: int, value: int) -> None:
         system.kernel.address_space.write(va, np.full(count, value, dtype=np.uint8))
     except PageFault as fault:
         system.violation("page-fault", f"Silence writes to {fault.va:#x}, where nothing is mapped")
+
+
+def _sb16_resources(config: MachineConfig) -> Resources:
+    return Resources(
+        io_ports=[(config.sb16_base, 16)],
+        interrupts=[config.sb16_irq],
+        dma_channels=[config.sb16_dma8, config.sb16_dma16],
+    )
+
+
+register_device(
+    DeviceKind("sb16", "Sound Blaster 16 (ISA, slave DMA)", "wavecyclic", MiniportWaveCyclicSB16, _sb16_resources)
+)
