@@ -50,6 +50,9 @@ class Simulator:
     _queue: list[tuple[int, int, Event]] = field(default_factory=list, repr=False)
     _order: int = 0
     _sync_hooks: list[Callable[[int], None]] = field(default_factory=list, repr=False)
+    # Model objects that react to records (a scenario's "after the 3rd terminal count" actions).
+    # Unlike trace subscribers they are part of the model, so snapshots carry them.
+    watchers: list[Callable[[Record], None]] = field(default_factory=list, repr=False)
 
     # --- scheduling ---------------------------------------------------------------
     def schedule_at(self, time_ns: int, fn: Callable[..., Any], *args: Any, name: str, source: str) -> Event:
@@ -128,7 +131,19 @@ class Simulator:
     def run_for(self, duration_ns: int) -> int:
         return self.run_until(self.now_ns + int(duration_ns))
 
+    def advance_to(self, time_ns: int) -> None:
+        """Move the clock to ``time_ns`` without running events (it must not pass the next one)."""
+        event = self.peek()
+        if time_ns < self.now_ns or (event is not None and time_ns > event.time_ns):
+            raise SimulationError(f"cannot move the clock to {time_ns} ns without running events")
+        self.now_ns = time_ns
+        self.sync()
+
     # --- trace --------------------------------------------------------------------
     def emit(self, record: Record) -> Record:
         record.t_ns = self.now_ns
-        return self.trace.append(record)
+        self.trace.append(record)
+        if self.watchers:
+            for watcher in self.watchers:
+                watcher(record)
+        return record

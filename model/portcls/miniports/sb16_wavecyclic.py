@@ -290,6 +290,15 @@ class MiniportWaveCyclicStreamSB16(ComObject):
     def buffer_address(self) -> int:
         return self.dma.buffer_va
 
+    def probe_position(self) -> int:
+        """What GetPosition would return, read from the 8237's registers without touching ports."""
+        dma = self.dma
+        if not dma.transfer_count:
+            return 0
+        channel = self.system.machine.dma.channel(dma.adapter.channel or 0)
+        remaining = ((channel.current_count + 1) & 0xFFFF) * channel.unit_bytes
+        return dma.transfer_count - remaining if remaining else 0
+
     def describe(self) -> dict[str, Any]:
         return {
             "KSSTATE": self.state.name,

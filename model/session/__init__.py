@@ -1,0 +1,1 @@
+"""Sessions: stepping, reverse stepping, breakpoints and recorded interactive calls."""

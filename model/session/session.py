@@ -1,0 +1,519 @@
+"""A debugging session over a deterministic model: step, run, step into, step back, breakpoints.
+
+One execution path: ``run`` is ``step`` repeated, with the same checks. Going back in time
+restores the nearest earlier snapshot (taken every ``snapshot_every`` steps) and replays
+forward; replay is exact because the model is deterministic, so history has no depth
+limit. Calls the user makes while paused are *injections*: they are recorded with the
+step and time at which they were made and re-applied whenever replay passes that point.
+A call made in the past forks a new history: everything recorded after that point is
+dropped.
+
+Step Into freezes the model in the middle of an event, just before its next interface
+call: a trace observer raises ``StopHere`` when the call record appears. Leaving that
+point (any further step, or a call) restores the snapshot taken at the event's start and
+replays, so a frozen, half-finished event never continues by itself.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from model import snapshot
+from model.session.breakpoints import BreakKind, Breakpoint
+from model.simulator import Event
+from model.system import CallResult, StopHere, System
+from model.trace import CallRecord, Record
+
+
+class World(Protocol):
+    """What a session runs: anything that holds a System (a Topology, a scenario world)."""
+
+    system: System
+
+
+class StopReason(enum.StrEnum):
+    STEP = "step"  # the requested steps ran
+    TIME = "time"  # the requested time was reached
+    BREAKPOINT = "breakpoint"
+    END = "end"  # nothing left to run
+    DEADLINE = "deadline"  # the caller's budget ran out (the GUI's frame time)
+    FROZEN = "frozen"  # stopped inside an event (Step Into)
+
+
+@dataclass
+class Injection:
+    """A call made interactively, to be replayed at the same point."""
+
+    step: int
+    t_ns: int
+    object: str
+    method: str
+    args: dict[str, Any]
+    context: str | None = None
+
+    def to_action(self) -> dict[str, Any]:
+        action: dict[str, Any] = {
+            "at_step": self.step,
+            "at": f"{self.t_ns}ns",
+            "object": self.object,
+            "method": self.method,
+        }
+        if self.args:
+            action["args"] = self.args
+        if self.context:
+            action["context"] = self.context
+        return action
+
+
+@dataclass
+class Frozen:
+    """The model is stopped inside an event, just before call number ``call_index`` of that event."""
+
+    step: int  # the event being run is step number ``step`` (0-based)
+    boundary: snapshot.Snapshot  # state before the event started
+    call_index: int
+    record: CallRecord
+
+
+@dataclass
+class BreakHit:
+    breakpoint: Breakpoint
+    record: Record | None
+
+
+@dataclass
+class RunResult:
+    reason: StopReason
+    steps: int = 0
+    hit: BreakHit | None = None
+
+
+Listener = Callable[[str], None]
+
+
+@dataclass
+class Session:
+    """Drives one world; everything a debugger front end needs."""
+
+    factory: Callable[[], Any]
+    snapshot_every: int = 256
+    world: Any = None
+    breakpoints: list[Breakpoint] = field(default_factory=list)
+    injections: dict[int, list[Injection]] = field(default_factory=dict)
+    forked: bool = False
+    frozen: Frozen | None = None
+    last_hit: BreakHit | None = None
+    _snapshots: dict[int, snapshot.Snapshot] = field(default_factory=dict)
+    _snapshot_steps: list[int] = field(default_factory=list)
+    _furthest: int = 0
+    _history: list[Record] = field(default_factory=list)
+    _history_steps: list[int] = field(default_factory=list)
+    _listeners: list[Listener] = field(default_factory=list)
+    _last_step_records: tuple[int, int] = (0, 0)
+
+    def __post_init__(self) -> None:
+        if self.world is None:
+            self.world = self.factory()
+        self._take_snapshot()
+
+    # --- observation ---------------------------------------------------------------------------
+    @property
+    def system(self) -> System:
+        return self.world.system
+
+    @property
+    def step_index(self) -> int:
+        """Steps (events) completed so far."""
+        return self.system.sim.steps
+
+    @property
+    def now_ns(self) -> int:
+        return self.system.now_ns
+
+    @property
+    def furthest_step(self) -> int:
+        return max(self._furthest, self.step_index)
+
+    @property
+    def at_frontier(self) -> bool:
+        return self.frozen is None and self.step_index >= self._furthest
+
+    def next_event(self) -> Event | None:
+        return self.system.sim.peek()
+
+    def describe_next(self) -> str:
+        if self.frozen is not None:
+            r = self.frozen.record
+            return f"inside step {self.frozen.step}: next call {r.object}.{r.method}"
+        event = self.next_event()
+        if event is None:
+            return "nothing scheduled"
+        from model.units import format_ns
+
+        return f"{event.name} ({event.source}) at {format_ns(event.time_ns)}"
+
+    def subscribe(self, listener: Listener) -> None:
+        """``listener(kind)`` after every change: 'step', 'jump', 'call', 'restart', 'fork'."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, kind: str) -> None:
+        for listener in list(self._listeners):
+            listener(kind)
+
+    def records(self) -> list[Record]:
+        """Every record of the recorded history (which may run past the present after a jump back)."""
+        live = self.system.trace.records
+        return live if len(live) >= len(self._history) else self._history
+
+    def step_starts(self) -> list[int]:
+        live = self.system.trace.step_starts
+        return live if len(live) >= len(self._history_steps) else self._history_steps
+
+    def last_step_records(self) -> tuple[int, int]:
+        """(first, end) record indices the most recent step produced (for highlighting)."""
+        return self._last_step_records
+
+    # --- snapshots ---------------------------------------------------------------------------------
+    def _take_snapshot(self) -> None:
+        step = self.step_index
+        if step in self._snapshots:
+            return
+        self._snapshots[step] = snapshot.take(self.world)
+        bisect.insort(self._snapshot_steps, step)
+
+    def _remember_history(self) -> None:
+        trace = self.system.trace
+        if len(trace.records) >= len(self._history):
+            self._history = list(trace.records)
+            self._history_steps = list(trace.step_starts)
+        self._furthest = max(self._furthest, self.step_index)
+
+    def _restore(self, snap: snapshot.Snapshot) -> None:
+        snapshot.restore(self.world, snap)
+
+    # --- stepping ------------------------------------------------------------------------------------
+    def _apply_injections(self, step: int) -> None:
+        for inj in self.injections.get(step, ()):
+            sim = self.system.sim
+            if sim.now_ns < inj.t_ns:
+                sim.advance_to(inj.t_ns)
+            self.system.call(inj.object, inj.method, dict(inj.args), context=inj.context, caller="user")
+
+    def _raw_step(self) -> bool:
+        """Run one event and the injections recorded at the step after it."""
+        if self.system.step() is None:
+            return False
+        step = self.step_index
+        if step % self.snapshot_every == 0:
+            self._take_snapshot()
+        self._apply_injections(step)
+        return True
+
+    def _unfreeze(self) -> None:
+        """Leave a Step Into point: back to the start of that event."""
+        if self.frozen is None:
+            return
+        frozen, self.frozen = self.frozen, None
+        self._restore(frozen.boundary)
+        self._apply_injections(frozen.step)
+
+    def step(self) -> RunResult:
+        """F10: run to the end of the next event (or finish the event we are inside)."""
+        if self.frozen is not None:
+            target = self.frozen.step + 1
+            self._unfreeze()
+            self._replay_to(target)
+            self._after_change("step")
+            return RunResult(StopReason.STEP, 1)
+        return self.run(max_steps=1)
+
+    def step_into(self) -> RunResult:
+        """F11: stop before the next interface call inside the current or next event."""
+        if self.frozen is not None:
+            step, index, boundary = self.frozen.step, self.frozen.call_index + 1, self.frozen.boundary
+            self.frozen = None
+            self._restore(boundary)
+            self._apply_injections(step)
+        else:
+            step, index, boundary = self.step_index, 0, snapshot.take(self.world)
+        if self.next_event() is None:
+            return RunResult(StopReason.END)
+        record = self._run_event_until_call(index)
+        if record is None:
+            self._finish_step()
+            return RunResult(StopReason.STEP, 1)
+        self.frozen = Frozen(step, boundary, index, record)
+        self._notify("step")
+        return RunResult(StopReason.FROZEN)
+
+    def step_out(self) -> RunResult:
+        """Shift+F11: finish the call we are stopped before, stopping at the next call of its caller."""
+        if self.frozen is None:
+            return self.step()
+        depth = self.frozen.record.depth
+        step, boundary, start_index = self.frozen.step, self.frozen.boundary, self.frozen.call_index + 1
+        self.frozen = None
+        self._restore(boundary)
+        self._apply_injections(step)
+        record = self._run_event_until_call(start_index, max_depth=depth - 1) if depth > 0 else None
+        if record is None:
+            if self.frozen is None and self.step_index == step:
+                self._finish_step()
+            return RunResult(StopReason.STEP, 1)
+        self.frozen = Frozen(step, boundary, record_index(record, self.system, step), record)
+        self._notify("step")
+        return RunResult(StopReason.FROZEN)
+
+    def _run_event_until_call(self, index: int, max_depth: int | None = None) -> CallRecord | None:
+        """Run the next event, stopping at its ``index``-th call (or the first at depth <= max_depth after it)."""
+        trace = self.system.trace
+        seen = 0
+        found: list[CallRecord] = []
+
+        def watch(record: Record) -> None:
+            nonlocal seen
+            if not isinstance(record, CallRecord):
+                return
+            hit = seen >= index and (max_depth is None or record.depth <= max_depth)
+            seen += 1
+            if hit:
+                found.append(record)
+                raise StopHere
+
+        trace.subscribe(watch)
+        try:
+            self.system.step()
+        except StopHere:
+            return found[0]
+        finally:
+            trace.unsubscribe(watch)
+        return None
+
+    def _finish_step(self) -> None:
+        step = self.step_index
+        if step % self.snapshot_every == 0:
+            self._take_snapshot()
+        self._apply_injections(step)
+        self._after_change("step")
+
+    def run(
+        self, *, until_ns: int | None = None, max_steps: int | None = None, deadline: Callable[[], bool] | None = None
+    ) -> RunResult:
+        """Step until a limit, a breakpoint, the end of the schedule, or ``deadline()`` says stop."""
+        self._unfreeze()
+        sim = self.system.sim
+        done = 0
+        reason = StopReason.STEP
+        self.last_hit = None
+        while True:
+            if max_steps is not None and done >= max_steps:
+                reason = StopReason.STEP
+                break
+            event = sim.peek()
+            if event is None:
+                reason = StopReason.END
+                break
+            if until_ns is not None and event.time_ns > until_ns:
+                reason = StopReason.TIME
+                break
+            time_bp = self._time_breakpoint(sim.now_ns, event.time_ns)
+            if time_bp is not None and time_bp.time_ns is not None:
+                sim.advance_to(time_bp.time_ns)
+                self.last_hit = BreakHit(time_bp, None)
+                time_bp.hits += 1
+                reason = StopReason.BREAKPOINT
+                break
+            first = len(self.system.trace.records)
+            before = self._positions()
+            self._raw_step()
+            done += 1
+            self._last_step_records = (first, len(self.system.trace.records))
+            hit = self._check_breakpoints(first, before)
+            if hit is not None:
+                self.last_hit = hit
+                reason = StopReason.BREAKPOINT
+                break
+            if deadline is not None and deadline():
+                reason = StopReason.DEADLINE
+                break
+        if reason == StopReason.TIME and until_ns is not None and self.frozen is None:
+            event = sim.peek()
+            if event is None or event.time_ns > until_ns:
+                sim.advance_to(until_ns)
+        if reason == StopReason.END and until_ns is not None and until_ns > sim.now_ns:
+            sim.advance_to(until_ns)
+        self._after_change("step")
+        return RunResult(reason, done, self.last_hit)
+
+    def _after_change(self, kind: str) -> None:
+        self._furthest = max(self._furthest, self.step_index) if self.at_frontier else self._furthest
+        self._notify(kind)
+
+    # --- breakpoints --------------------------------------------------------------------------------
+    def add_breakpoint(self, bp: Breakpoint) -> Breakpoint:
+        self.breakpoints.append(bp)
+        self._notify("breakpoints")
+        return bp
+
+    def remove_breakpoint(self, bp: Breakpoint) -> None:
+        if bp in self.breakpoints:
+            self.breakpoints.remove(bp)
+            self._notify("breakpoints")
+
+    def _time_breakpoint(self, now: int, next_time: int) -> Breakpoint | None:
+        for bp in self.breakpoints:
+            if bp.enabled and bp.kind == BreakKind.TIME and bp.time_ns is not None and now < bp.time_ns <= next_time:
+                return bp
+        return None
+
+    def _positions(self) -> dict[str, int]:
+        if not any(bp.enabled and bp.kind == BreakKind.POSITION for bp in self.breakpoints):
+            return {}
+        from model.probes import stream_positions
+
+        return stream_positions(self.system)
+
+    def _check_breakpoints(self, first: int, before: dict[str, int]) -> BreakHit | None:
+        active = [bp for bp in self.breakpoints if bp.enabled]
+        if not active:
+            return None
+        names = self.system.aliases
+        records = self.system.trace.records
+        for record in records[first:]:
+            for bp in active:
+                if bp.kind not in (BreakKind.TIME, BreakKind.POSITION) and bp.matches(record, names):
+                    bp.hits += 1
+                    return BreakHit(bp, record)
+        if before:
+            from model.probes import stream_positions
+
+            after = stream_positions(self.system)
+            for bp in active:
+                if bp.kind != BreakKind.POSITION or bp.offset is None:
+                    continue
+                key = names.get(bp.object or "pin", bp.object or "pin")
+                if key in before and key in after and crossed(before[key], after[key], bp.offset):
+                    bp.hits += 1
+                    return BreakHit(bp, None)
+        return None
+
+    # --- going back and forth -----------------------------------------------------------------------
+    def goto_step(self, target: int) -> None:
+        """Put every part of the model in the state it had after ``target`` steps."""
+        target = max(0, target)
+        if self.frozen is None and target >= self.step_index:
+            self._replay_to(target)
+        else:
+            self._remember_history()
+            self._unfreeze_silently()
+            base = self._snapshot_steps[max(0, bisect.bisect_right(self._snapshot_steps, target) - 1)]
+            self._restore(self._snapshots[base])
+            self._apply_injections(base)
+            self._replay_to(target)
+        self._notify("jump")
+
+    def _unfreeze_silently(self) -> None:
+        self.frozen = None
+
+    def _replay_to(self, target: int) -> None:
+        while self.step_index < target:
+            first = len(self.system.trace.records)
+            if not self._raw_step():
+                break
+            self._last_step_records = (first, len(self.system.trace.records))
+
+    def step_back(self, n: int = 1) -> None:
+        """Reverse ``n`` steps (from inside an event, back to its start counts as one)."""
+        if self.frozen is not None:
+            step = self.frozen.step
+            self._remember_history()
+            self._unfreeze()
+            self.goto_step(max(0, step - (n - 1)))
+            return
+        self.goto_step(self.step_index - n)
+
+    def goto_record(self, seq: int) -> None:
+        """Jump to the end of the step that produced record ``seq`` (clicking a log row)."""
+        starts = self.step_starts()
+        step = bisect.bisect_right(starts, seq)
+        self.goto_step(step)
+
+    def goto_time(self, t_ns: int) -> None:
+        """The state at time ``t_ns``: every event up to it has run."""
+        if t_ns < self.now_ns or self.frozen is not None:
+            records = self.records()
+            starts = self.step_starts()
+            # The last step whose event time is <= t_ns.
+            step = 0
+            for i, start in enumerate(starts):
+                if start < len(records) and records[start].t_ns > t_ns:
+                    break
+                step = i + 1
+            self.goto_step(step)
+        self.run(until_ns=max(t_ns, self.now_ns))
+
+    def restart(self) -> None:
+        """Ctrl+Shift+F5: back to the very beginning (injections and breakpoints are kept)."""
+        self.frozen = None
+        self._remember_history()
+        self._restore(self._snapshots[0])
+        self._apply_injections(0)
+        self._notify("restart")
+
+    # --- interactive calls -------------------------------------------------------------------------------
+    def call(
+        self, target: str, method: str, args: dict[str, Any] | None = None, context: str | None = None
+    ) -> CallResult:
+        """A call made by the user now; recorded so replay and 'save as scenario' repeat it."""
+        self._unfreeze()
+        step = self.step_index
+        if step < self._furthest:
+            self._fork(step)
+        injection = Injection(step, self.now_ns, target, method, dict(args or {}), context)
+        self.injections.setdefault(step, []).append(injection)
+        first = len(self.system.trace.records)
+        result = self.system.call(target, method, dict(args or {}), context=context, caller="user")
+        self._last_step_records = (first, len(self.system.trace.records))
+        self._history = []
+        self._history_steps = []
+        self._notify("call")
+        return result
+
+    def _fork(self, step: int) -> None:
+        """Drop everything recorded after ``step``: a new history starts here."""
+        self.forked = True
+        for key in [k for k in self._snapshot_steps if k > step]:
+            del self._snapshots[key]
+        self._snapshot_steps = [k for k in self._snapshot_steps if k <= step]
+        for key in [k for k in self.injections if k > step]:
+            del self.injections[key]
+        self._furthest = step
+        self._history = []
+        self._history_steps = []
+        self._notify("fork")
+
+    def recorded_actions(self) -> list[dict[str, Any]]:
+        """The interactive calls as scenario actions, in order."""
+        return [inj.to_action() for step in sorted(self.injections) for inj in self.injections[step]]
+
+
+def crossed(before: int, after: int, offset: int) -> bool:
+    """Did a cyclic position move from ``before`` to ``after`` across ``offset`` (wrapping allowed)?"""
+    if after >= before:
+        return before < offset <= after
+    return offset > before or offset <= after
+
+
+def record_index(record: CallRecord, system: System, step: int) -> int:
+    """The index of ``record`` among the call records of step ``step``."""
+    starts = system.trace.step_starts
+    first = starts[step] if step < len(starts) else len(system.trace.records)
+    return sum(1 for r in system.trace.records[first : record.seq] if isinstance(r, CallRecord))
