@@ -49,6 +49,7 @@ class Simulator:
     record_events: bool = False  # an EventRecord per step (the trace's step_starts always mark steps)
     _queue: list[tuple[int, int, Event]] = field(default_factory=list, repr=False)
     _order: int = 0
+    _synced_at: int = -1  # devices are up to date at this time
     _sync_hooks: list[Callable[[int], None]] = field(default_factory=list, repr=False)
     # Model objects that react to records (a scenario's "after the 3rd terminal count" actions).
     # Unlike trace subscribers they are part of the model, so snapshots carry them.
@@ -87,8 +88,15 @@ class Simulator:
         self._sync_hooks.append(hook)
 
     def sync(self) -> None:
-        """Bring every continuously running device up to the current time."""
+        """Bring every continuously running device up to the current time.
+
+        Repeating it at the same time is a no-op (units due depend only on time, and a
+        device that changes its own flow at this time syncs itself), so it is skipped.
+        """
         now = self.now_ns
+        if now == self._synced_at:
+            return
+        self._synced_at = now
         for hook in self._sync_hooks:
             hook(now)
 
@@ -104,6 +112,7 @@ class Simulator:
         self.trace.step_starts.append(len(self.trace.records))
         if self.record_events:
             self.emit(EventRecord(step=self.steps, name=event.name, source=event.source))
+        self._synced_at = event.time_ns
         for hook in self._sync_hooks:
             hook(event.time_ns)
         self.steps += 1

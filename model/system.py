@@ -26,6 +26,7 @@ from model.objects import ModelObject, Out
 from model.trace import CallRecord, Trace, ViolationRecord
 
 COPY_NS_PER_BYTE = 5  # ~200 MB/s: a late-1990s memcpy, for the length of CopyTo/CopyFrom
+_COPY_METHODS = frozenset({"CopyTo", "CopyFrom", "Silence"})
 _RACE_WINDOW_NS = 2_000_000
 
 
@@ -197,7 +198,8 @@ class System:
         decl = obj.method_table().get(method)
         if decl is None:
             return CallResult(False, error=f"{obj.object_id} has no method {method!r}")
-        external = not self._stack
+        # External: made by the user or a scenario, not by a model routine (ISR, DPC, another call).
+        external = not self._stack and not self._actors
         try:
             kwargs = self.prepare_args(obj, decl, args or {}) if external else dict(args or {})
         except ArgumentError as exc:
@@ -313,14 +315,15 @@ class System:
         kernel = self.kernel
         if isinstance(context, ExecutionContext):
             return context
-        if context is not None:
-            kind, irql, cpu = USER_CONTEXTS[context]
-            return kernel.context(context, kind, irql, cpu)
-        if external and not kernel.stack:
-            name = default_context_name(decl.irql.default_level)
-            kind, irql, cpu = USER_CONTEXTS[name]
-            return kernel.context(name, kind, irql, cpu)
-        return kernel.current
+        if context is None and not (external and not kernel.stack):
+            return kernel.current
+        name = context if context is not None else default_context_name(decl.irql.default_level)
+        kind, irql, cpu = USER_CONTEXTS[name]
+        ctx = kernel.context(name, kind, irql, cpu)
+        # The user (or a scenario) is one actor switching contexts, so its calls are sequential.
+        latest = max(kernel.context(n, *USER_CONTEXTS[n]).busy_until_ns for n in USER_CONTEXTS)
+        ctx.busy_until_ns = max(ctx.busy_until_ns, latest)
+        return ctx
 
     def _invoke(
         self,
@@ -332,15 +335,18 @@ class System:
         external: bool,
     ) -> CallResult:
         kernel = self.kernel
-        ctx = self._context_for(decl, context, external)
-        pushed = ctx is not kernel.current or external
+        kstack = kernel.stack
+        current = kstack[-1] if kstack else kernel.contexts["passive"]
+        ctx = current if context is None and not external else self._context_for(decl, context, external)
+        pushed = external or ctx is not current
+        stack = self._stack
         if caller is None:
-            caller = self._stack[-1].object_id if self._stack else (self._actors[-1] if self._actors else "user")
+            caller = stack[-1].object_id if stack else (self._actors[-1] if self._actors else "user")
         now = self.sim.now_ns
-        start = max(now, ctx.busy_until_ns)
+        start = ctx.busy_until_ns if ctx.busy_until_ns > now else now
         cost = decl.cost_ns
-        if decl.name in ("CopyTo", "CopyFrom", "Silence"):
-            cost += COPY_NS_PER_BYTE * int(kwargs.get("ByteCount") or 0)
+        if "ByteCount" in kwargs and decl.name in _COPY_METHODS:
+            cost += COPY_NS_PER_BYTE * int(kwargs["ByteCount"] or 0)
         record = CallRecord(
             object=obj.object_id,
             interface=decl.interface,
@@ -350,7 +356,7 @@ class System:
             irql=ctx.irql,
             caller=caller,
             processor=ctx.processor,
-            depth=len(self._stack),
+            depth=len(stack),
             duration_ns=cost,
         )
         self.sim.emit(record)
@@ -358,6 +364,10 @@ class System:
         previous_record = self._current_record
         self._current_record = record
         self._collecting.append(result.violations)
+        if pushed:
+            if ctx.busy_until_ns < now:
+                ctx.busy_until_ns = now
+            kstack.append(ctx)
         try:
             if not obj.alive:
                 self.violation(
@@ -377,26 +387,26 @@ class System:
                     )
                 if obj.race_checked:
                     self._check_race(obj, decl, ctx, start, start + cost, record.seq)
-            if pushed:
-                with kernel.running(ctx):
-                    raw = self._execute(obj, decl, kwargs, external)
-            else:
-                raw = self._execute(obj, decl, kwargs, external)
-            self._fill(decl, raw, result, record)
+            self._fill(decl, self._execute(obj, decl, kwargs), result, record)
         finally:
+            if pushed:
+                kstack.pop()
             self._collecting.pop()
             self._current_record = previous_record
-            ctx.busy_until_ns = max(ctx.busy_until_ns, start + cost)
+            if ctx.busy_until_ns < start + cost:
+                ctx.busy_until_ns = start + cost
         return result
 
-    def _execute(self, obj: ModelObject, decl: Method, kwargs: dict[str, Any], external: bool) -> Any:
+    def _execute(self, obj: ModelObject, decl: Method, kwargs: dict[str, Any]) -> Any:
+        top = not self._stack
         self._stack.append(obj)
         try:
             return getattr(obj, decl.name)(**kwargs)
         except StopHere:
             raise
         except Exception as exc:
-            if self.strict or not external:
+            # A failure of dmaviz itself: reported at the outermost call, so a run goes on.
+            if self.strict or not top:
                 raise
             self.violation(
                 "internal-error",
@@ -436,6 +446,7 @@ class System:
             keep.append(access)
             if (
                 a_ctx != ctx.name
+                and not (a_ctx in USER_CONTEXTS and ctx.name in USER_CONTEXTS)
                 and a_start < end
                 and start < a_end
                 and (a_mutates or decl.mutates)

@@ -23,6 +23,7 @@ class IoSpace:
     """Port number -> device. Unclaimed ports read 0xFF (a floating ISA bus) and ignore writes."""
 
     _ports: dict[int, PortDevice] = field(default_factory=dict)
+    _names: dict[int, tuple[str, str]] = field(default_factory=dict)  # port names never change
 
     def claim(self, device: PortDevice, ports: range | list[int] | tuple[int, ...]) -> None:
         for port in ports:
@@ -30,6 +31,7 @@ class IoSpace:
             if owner is not None and owner is not device:
                 raise ValueError(f"port 0x{port:X} already belongs to {owner.name}")
             self._ports[port] = device
+            self._names.pop(port, None)
 
     def device_at(self, port: int) -> PortDevice | None:
         return self._ports.get(port)
@@ -45,7 +47,9 @@ class IoSpace:
 
     def describe(self, port: int) -> tuple[str, str]:
         """(device name, register name) of a port, for the trace."""
-        device = self._ports.get(port)
-        if device is None:
-            return "unclaimed", f"port 0x{port:X}"
-        return device.name, device.port_name(port)
+        names = self._names.get(port)
+        if names is None:
+            device = self._ports.get(port)
+            names = ("unclaimed", f"port 0x{port:X}") if device is None else (device.name, device.port_name(port))
+            self._names[port] = names
+        return names

@@ -91,6 +91,7 @@ class DmaAdapter(ModelObject):
     def __init__(self, system: System, description: DEVICE_DESCRIPTION, map_registers: int) -> None:
         super().__init__(system, f"adapter_ch{description.DmaChannel}" if not description.Master else "adapter_bm")
         self.description = description
+        self.version = 1  # DMA_ADAPTER.Version: always 1, whatever the description's version
         self.map_registers = map_registers
         self.slave = not description.Master
         self.channel = description.DmaChannel if self.slave else None
@@ -405,11 +406,14 @@ class IoManager(ModelObject):
             wide = desc.DmaWidth == DMA_WIDTH.Width16Bits
             if not self.eisa and (ch >= 4) != wide:
                 return None  # controller 1 must be 8-bit, controller 2 16-bit
+            registers = 1 if desc.ScatterGather else min(pages, SLAVE_MAP_REGISTER_CAP)
             existing = self.slave_adapters.get(ch)
             if existing is not None and existing.alive:
+                # ReactOS keeps one adapter per system DMA channel and reuses it.
                 existing.description = desc
+                existing.map_registers = registers
                 return existing
-            adapter = DmaAdapter(self.system, desc, 1 if desc.ScatterGather else min(pages, SLAVE_MAP_REGISTER_CAP))
+            adapter = DmaAdapter(self.system, desc, registers)
             self.slave_adapters[ch] = adapter
             return adapter
         return DmaAdapter(self.system, desc, min(pages, MASTER_MAP_REGISTER_CAP))

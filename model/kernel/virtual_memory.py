@@ -8,6 +8,7 @@ Past the last mapping there is nothing: touching it is a page fault.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,24 +78,28 @@ class KernelAddressSpace:
 
     memory: PhysicalMemory
     next_va: int = VA_BASE
-    mappings: list[Mapping] = field(default_factory=list)
+    mappings: list[Mapping] = field(default_factory=list)  # in address order (handed out upward)
+    _starts: list[int] = field(default_factory=list)
 
     def map(self, allocation: Allocation, label: str = "") -> Mapping:
         mapping = Mapping(self.next_va, allocation.length, allocation.pages, label or allocation.label)
         self.next_va = mapping.end
         self.mappings.append(mapping)
+        self._starts.append(mapping.va)
         return mapping
 
     def unmap(self, va: int) -> Mapping | None:
-        for i, mapping in enumerate(self.mappings):
-            if mapping.va == va:
-                del self.mappings[i]
-                return mapping
+        i = bisect.bisect_left(self._starts, va)
+        if i < len(self._starts) and self._starts[i] == va:
+            del self._starts[i]
+            return self.mappings.pop(i)
         return None
 
     def find(self, va: int) -> Mapping | None:
-        for mapping in self.mappings:
-            if mapping.contains(va):
+        i = bisect.bisect_right(self._starts, va) - 1
+        if i >= 0:
+            mapping = self.mappings[i]
+            if va < mapping.va + len(mapping.pages) * PAGE_SIZE:
                 return mapping
         return None
 
@@ -106,13 +111,18 @@ class KernelAddressSpace:
         return mapping.pages[offset // PAGE_SIZE] * PAGE_SIZE + offset % PAGE_SIZE
 
     def pieces(self, va: int, length: int) -> list[tuple[int, int, int]]:
-        """(va, physical address, bytes) per page-contiguous piece; raises PageFault at the first hole."""
+        """(va, physical address, bytes) per physically contiguous piece; raises PageFault at the first hole."""
         out: list[tuple[int, int, int]] = []
         done = 0
         while done < length:
             here = va + done
             n = min(PAGE_SIZE - (here & (PAGE_SIZE - 1)), length - done)
-            out.append((here, self.to_physical(here), n))
+            pa = self.to_physical(here)
+            if out and out[-1][1] + out[-1][2] == pa:
+                last = out[-1]
+                out[-1] = (last[0], last[1], last[2] + n)
+            else:
+                out.append((here, pa, n))
             done += n
         return out
 
@@ -134,6 +144,14 @@ class KernelAddressSpace:
             except PageFault as fault:
                 fault.bytes_done = done  # type: ignore[attr-defined]
                 raise
+            # Extend over physically contiguous pages so one memory write covers them.
+            while done + n < length:
+                nxt = here + n
+                m = min(PAGE_SIZE, length - done - n)
+                mapping = self.find(nxt)
+                if mapping is None or self.to_physical(nxt) != pa + n:
+                    break
+                n += m
             self.memory.write(pa, data[done : done + n])
             done += n
         return done

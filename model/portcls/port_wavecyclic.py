@@ -177,6 +177,10 @@ class WaveCyclicPin(ComObject):
 
     # --- open -------------------------------------------------------------------------------------
     def open(self) -> bool:
+        with self.system.acting_as(self.object_id):
+            return self._open()
+
+    def _open(self) -> bool:
         system = self.system
         result = system.call(
             self.port.miniport,
@@ -370,6 +374,7 @@ class WaveCyclicPin(ComObject):
     def _step(self, new: KSSTATE) -> NTSTATUS:
         system = self.system
         old = self.state
+        frozen_at = self.last_position
         if new == KSSTATE.KSSTATE_RUN:
             self._read_buffer()
             self.last_service_ns = system.now_ns
@@ -384,6 +389,8 @@ class WaveCyclicPin(ComObject):
             self.client.start()  # the client queues its first packets before RUN
         if new == KSSTATE.KSSTATE_RUN:
             self.last_position = self._position()
+            if self.last_position != frozen_at:
+                self._discontinuity(frozen_at)
         elif old == KSSTATE.KSSTATE_RUN:
             self._advance()
             if self.glitch_start is not None:
@@ -391,6 +398,33 @@ class WaveCyclicPin(ComObject):
         if new == KSSTATE.KSSTATE_STOP:
             self._reset()
         return NTSTATUS.STATUS_SUCCESS
+
+    def _discontinuity(self, frozen_at: int) -> None:
+        """The position did not resume where it froze (the DMA restarted elsewhere on ->RUN).
+
+        What the port had placed ahead of (render) or left behind (capture) the old position
+        is no longer where the device is: it is lost. Report it, and carry on from the new
+        position.
+        """
+        lost = self.data_end - self.play if not self.capture else self.play - self.read
+        if lost > 0:
+            self.glitches += 1
+            self.system.sim.emit(
+                GlitchRecord(
+                    stream=self.object_id,
+                    cause="discontinuity",
+                    start_ns=self.system.now_ns,
+                    length_ns=self.format.duration_of(lost),
+                    bytes=lost,
+                    offset=self.play,
+                )
+            )
+        self.write_offset = self.last_position
+        if self.capture:
+            self.read = self.play
+        else:
+            self.data_end = self.silence_end = self.play
+            self._fill()
 
     def _reset(self) -> None:
         """STOP: cancel the packets, silence the buffer, positions back to 0."""
