@@ -81,10 +81,35 @@ def _show(value: Any) -> str:
 class ArgumentError(ValueError):
     """An argument that does not fit its declared type or range (for the GUI's inline messages)."""
 
-    def __init__(self, param: str, message: str) -> None:
+    def __init__(self, param: str, message: str, rule: str = "bad-argument") -> None:
         super().__init__(f"{param}: {message}")
         self.param = param
         self.message = message
+        self.rule = rule
+
+
+# Kernel structures a parameter may name, by the pseudo-interface its declaration gives.
+_STRUCT_CLASSES = {
+    "ResourceList": "ResourceList",
+    "DeviceObject": "DeviceObject",
+    "Mdl": "Mdl",
+    "ScatterGatherList": "ScatterGatherList",
+    "DMA_OPERATIONS": "DmaAdapter",
+}
+_ROUTINES = {"AdapterControl": "AdapterControl", "AdapterListControl": "AdapterListControl"}
+
+
+def satisfies(value: Any, interface: str | None) -> bool:
+    """Can ``value`` be passed where a parameter declares ``interface``?"""
+    if interface is None:
+        return True
+    if interface in _ROUTINES:
+        return callable(getattr(value, _ROUTINES[interface], None))
+    if interface in _STRUCT_CLASSES:
+        return any(cls.__name__ == _STRUCT_CLASSES[interface] for cls in type(value).__mro__)
+    if interface == "Irp":
+        return False  # dmaviz models no IRPs: only NULL fits
+    return isinstance(value, ModelObject) and value.implements(interface)
 
 
 class System:
@@ -256,11 +281,18 @@ class System:
             names = ", ".join(enum_type.__members__)
             raise ArgumentError(param.name, f"expected one of {names}, found {value!r}")
         if ptype.kind == Kind.OBJECT:
-            if isinstance(value, ModelObject):
-                return value
-            if not isinstance(value, str):
+            if isinstance(value, str):
+                value = self.resolve_reference(value)
+            elif not isinstance(value, ModelObject):
                 raise ArgumentError(param.name, f"expected an object id, found {value!r}")
-            return self.resolve_reference(value)
+            if value is not None and not satisfies(value, ptype.interface):
+                name = getattr(value, "object_id", getattr(value, "name", type(value).__name__))
+                raise ArgumentError(
+                    param.name,
+                    f"{name} is not a {ptype.interface} (the parameter is a {param.type})",
+                    "wrong-interface",
+                )
+            return value
         if ptype.kind == Kind.STRUCT:
             if not isinstance(value, dict):
                 raise ArgumentError(param.name, f"expected a table of {', '.join(ptype.fields)}")
@@ -302,7 +334,7 @@ class System:
         previous = self._current_record
         self._current_record = record
         try:
-            violation = self.violation("bad-argument", f"{decl.qualified}: {exc}", obj=obj)
+            violation = self.violation(exc.rule, f"{decl.qualified}: {exc}", obj=obj)
         finally:
             self._current_record = previous
         if violation is not None:

@@ -184,8 +184,9 @@ class AudioClient(ModelObject):
 
     def packet_completed(self, packet: Packet) -> None:
         """The port is done with a packet: render consumed it, capture filled it."""
-        if packet in self.outstanding:
-            self.outstanding.remove(packet)
+        if packet not in self.outstanding:
+            return  # completed twice, or not ours: never hand its buffer out twice
+        self.outstanding.remove(packet)
         self.packets_completed += 1
         self.completed_bytes += packet.used
         if self.capture and packet.used:
@@ -195,16 +196,14 @@ class AudioClient(ModelObject):
         if self.running and not self.starving(self.system.now_ns):
             self._top_up()
 
-    def packets_cancelled(self, packets: list[Packet]) -> None:
-        """KSSTATE_STOP cancels what the port still holds; the client resubmits fresh data later."""
-        for packet in packets:
-            if packet in self.outstanding:
-                self.outstanding.remove(packet)
+    def packets_cancelled(self, packets: list[Packet], reason: str = "KSSTATE_STOP") -> None:
+        """The port gave packets back unfinished (a STOP, a cancelled IRP); their buffers are free again."""
+        mine = [p for p in packets if p in self.outstanding]
+        for packet in mine:
+            self.outstanding.remove(packet)
             self.free_buffers.append(packet.buffer)
-        if packets:
-            self.system.sim.emit(
-                NoteRecord(text=f"{len(packets)} packets cancelled by KSSTATE_STOP", source=self.object_id)
-            )
+        if mine:
+            self.system.sim.emit(NoteRecord(text=f"{len(mine)} packets cancelled by {reason}", source=self.object_id))
 
     # --- checking ------------------------------------------------------------------------------------
     def expected(self, offset: int, length: int) -> np.ndarray:

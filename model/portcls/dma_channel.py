@@ -59,6 +59,9 @@ class DmaChannel(ComObject):
         self.buffer_size = 0
         self.mdl: Mdl | None = None
         self.transfer_count = 0
+        # Whether a device is using the buffer now: the slave channel knows (Start/Stop);
+        # a bus-master miniport sets it around RUN, so FreeBuffer can warn in both cases.
+        self.started = False
         self.bytes_copied_in = 0
         self.bytes_copied_out = 0
 
@@ -93,7 +96,7 @@ class DmaChannel(ComObject):
     def FreeBuffer(self) -> None:
         if not self.buffer_va:
             return  # a no-op, as in ReactOS and the msvad sample
-        if getattr(self, "started", False):
+        if self.started:
             self.system.violation(
                 "free-while-running", "FreeBuffer while the DMA transfer on it is still running; Stop first"
             )

@@ -48,8 +48,11 @@ def format_table(fmt: WaveFormat) -> dict[str, int]:
 
 
 def format_from_table(table: dict[str, Any] | WaveFormat) -> WaveFormat:
+    """A KSDATAFORMAT table as a WaveFormat (ValueError/TypeError for what is not one)."""
     if isinstance(table, WaveFormat):
         return table
+    if not isinstance(table, dict):
+        raise TypeError(f"a data format is a table of SamplesPerSec, BitsPerSample, Channels, not {table!r}")
     return WaveFormat(
         int(table.get("SamplesPerSec", 48000)),
         int(table.get("BitsPerSample", 16)),

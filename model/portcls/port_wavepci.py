@@ -20,8 +20,10 @@ done (portcls-contract.md §1.6, §4.1). Choices where the reference is silent:
   accepted, as ReactOS tolerates it; the mapping it names is the one released.
 * MappingAvailable is owed after a refused GetMapping (fact 31) and paid when the next
   packet arrives. When the packet arrives inside a call from the miniport (a render
-  packet resubmitted from ReleaseMapping's completion), the call is deferred to a DPC,
-  and skipped if the miniport has meanwhile taken a mapping anyway.
+  packet resubmitted from ReleaseMapping's completion), the call is deferred, not made
+  re-entrantly: to the end of the service pass when it happens in one (after the
+  stream's Service returns), otherwise to a DPC; and it is skipped if the miniport has
+  meanwhile taken a mapping anyway.
 * KSSTATE_STOP: the client stops submitting, the miniport's SetState(STOP) runs, then the
   pin revokes every outstanding mapping with RevokeMappings(FirstTag, LastTag), one call
   per run of outstanding tags in acquisition order (fact 35), holding its lock at
@@ -85,6 +87,9 @@ class PortWavePci(ComObject):
         system = self.system
         if UnknownMiniport is None or DeviceObject is None:
             system.violation("null-object", "IPort::Init needs a device object and a miniport")
+            return NTSTATUS.STATUS_INVALID_PARAMETER
+        if not _implements(UnknownMiniport, "IMiniportWavePci"):
+            system.violation("wrong-interface", f"{_name(UnknownMiniport)} is not an IMiniportWavePci")
             return NTSTATUS.STATUS_INVALID_PARAMETER
         self.device, self.miniport, self.resources = DeviceObject, UnknownMiniport, ResourceList
         result = system.call(
@@ -150,6 +155,9 @@ class PortWavePci(ComObject):
         if ServiceGroup is None:
             self.system.violation("null-object", "Notify(NULL): the miniport has no service group for this stream")
             return
+        if not _implements(ServiceGroup, "IServiceGroup"):
+            self.system.violation("wrong-interface", f"Notify({_name(ServiceGroup)}): not an IServiceGroup")
+            return
         self.system.call(ServiceGroup, "RequestService")
 
     # --- IServiceSink (the miniport-wide group) ---------------------------------------------
@@ -180,6 +188,14 @@ class PortWavePci(ComObject):
 
     def children(self) -> list[Any]:
         return [x for x in (self.miniport, *self.pins) if x is not None]
+
+
+def _implements(obj: Any, interface: str) -> bool:
+    return callable(getattr(obj, "implements", None)) and obj.implements(interface)
+
+
+def _name(obj: Any) -> str:
+    return getattr(obj, "object_id", None) or type(obj).__name__
 
 
 @dataclass
@@ -255,6 +271,10 @@ class WavePciPin(ComObject):
 
     # --- open -------------------------------------------------------------------------------------
     def open(self) -> bool:
+        with self.system.acting_as(self.object_id):
+            return self._open()
+
+    def _open(self) -> bool:
         system = self.system
         result = system.call(
             self.port.miniport,
@@ -341,7 +361,7 @@ class WavePciPin(ComObject):
             self._revoke([m for m in self.mappings if m.irp is irp])
         irp.done = True
         self.irps.remove(irp)
-        self.client.packets_cancelled([packet])
+        self.client.packets_cancelled([packet], reason="a cancelled IRP")
         self._complete_ready()
         return True
 

@@ -185,7 +185,13 @@ class MiniportWavePciAc97(ComObject):
         if ResourceList is None or Port is None:
             system.violation("null-object", "IMiniportWavePci::Init needs a resource list and the port")
             return Out(NTSTATUS.STATUS_INVALID_PARAMETER, none)
-        resources = ResourceList.resources
+        if not callable(getattr(Port, "implements", None)) or not Port.implements("IPortWavePci"):
+            system.violation("wrong-interface", "IMiniportWavePci::Init: Port is not an IPortWavePci")
+            return Out(NTSTATUS.STATUS_INVALID_PARAMETER, none)
+        resources = getattr(ResourceList, "resources", None)
+        if not isinstance(resources, Resources):
+            system.violation("wrong-interface", "IMiniportWavePci::Init: ResourceList is not a resource list")
+            return Out(NTSTATUS.STATUS_INVALID_PARAMETER, none)
         if len(resources.io_ports) < 2 or not resources.interrupts:
             return Out(NTSTATUS.STATUS_DEVICE_CONFIGURATION_ERROR, none)
         self.port = Port
@@ -244,6 +250,9 @@ class MiniportWavePciAc97(ComObject):
             return Out(NTSTATUS.STATUS_UNSUCCESSFUL, none)  # the pin is already in use
         if PortStream is None:
             system.violation("null-object", "NewStream without a port stream: the miniport could not get mappings")
+            return Out(NTSTATUS.STATUS_INVALID_PARAMETER, none)
+        if not callable(getattr(PortStream, "implements", None)) or not PortStream.implements("IPortWavePciStream"):
+            system.violation("wrong-interface", "NewStream: PortStream is not an IPortWavePciStream")
             return Out(NTSTATUS.STATUS_INVALID_PARAMETER, none)
         fmt = self.test_data_format(DataFormat, Pin)
         if fmt is None:
@@ -472,8 +481,13 @@ class MiniportWavePciStreamAc97(ComObject):
                 policy |= IOC_ENABLE
                 bytes_since_ioc = 0
             slot = self.tail
-            entry = {"tag": tag, "physical": physical, "va": int(out.get("VirtualAddress", 0)), "length": length}
-            entry["policy"] = policy
+            entry = {
+                "tag": tag,
+                "physical": physical,
+                "va": int(out.get("VirtualAddress", 0)),
+                "length": length,
+                "policy": policy,
+            }
             self.slots[slot] = entry
             self._write_entry(slot, entry)
             self.tail = (self.tail + 1) & BDL_MASK

@@ -50,9 +50,10 @@ import numpy as np
 
 from model.hardware.machine import MachineConfig
 from model.kernel.types import DMA_SPEED, DMA_WIDTH, KSSTATE, NTSTATUS, PAGE_SIZE
-from model.objects import ComObject, Out
-from model.portcls.miniports.sb16_wavecyclic import fill_silence
+from model.objects import ComObject, ModelObject, Out
+from model.portcls.miniports.common import fill_silence
 from model.portcls.port_wavecyclic import KS_ORDER, format_from_table
+from model.portcls.resources import ResourceList as ResourceListObject
 from model.portcls.resources import Resources
 from model.topology import DeviceKind, register_device
 from model.trace import StateRecord
@@ -133,6 +134,11 @@ class MiniportWaveCyclicHDA(ComObject):
         system = self.system
         if ResourceList is None or Port is None:
             system.violation("null-object", "IMiniportWaveCyclic::Init needs a resource list and the port")
+            return NTSTATUS.STATUS_INVALID_PARAMETER
+        if not isinstance(ResourceList, ResourceListObject) or not (
+            isinstance(Port, ModelObject) and Port.implements("IPortWaveCyclic")
+        ):
+            system.violation("wrong-interface", "Init needs an IResourceList and an IPortWaveCyclic")
             return NTSTATUS.STATUS_INVALID_PARAMETER
         resources = ResourceList.resources
         if not resources.memory or not resources.interrupts:
@@ -335,12 +341,14 @@ class MiniportWaveCyclicStreamHDA(ComObject):
         if new != current:
             if current == KSSTATE.KSSTATE_RUN:
                 self.miniport.write(self.sd + SD_CTL, CTL_IOCE, 1)  # RUN cleared: the engine halts, LPIB kept
+                self.dma.started = False
             if new == KSSTATE.KSSTATE_STOP:
                 self._stop()
             elif new == KSSTATE.KSSTATE_RUN:
                 status = self._run()
                 if status != NTSTATUS.STATUS_SUCCESS:
                     return status
+                self.dma.started = True  # the controller now reads the buffer (FreeBuffer would be unsafe)
         self.state = State
         system.sim.emit(StateRecord(object=self.object_id, what="KSSTATE", old=old, new=State))
         return NTSTATUS.STATUS_SUCCESS

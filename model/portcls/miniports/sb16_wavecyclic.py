@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from model.hardware.machine import MachineConfig
 from model.kernel.types import DMA_SPEED, KSSTATE, NTSTATUS, PAGE_SIZE
 from model.objects import ComObject, Out
+from model.portcls.miniports.common import fill_silence
 from model.portcls.port_wavecyclic import KS_ORDER, format_from_table
 from model.portcls.resources import Resources
 from model.topology import DeviceKind, register_device
@@ -309,20 +310,6 @@ class MiniportWaveCyclicStreamSB16(ComObject):
 
     def children(self) -> list[Any]:
         return [self.dma]
-
-
-def fill_silence(system: System, va: int, count: int, value: int) -> None:
-    """Silence(): write ``value`` over ``count`` bytes at kernel address ``va``."""
-    import numpy as np
-
-    from model.kernel.virtual_memory import PageFault
-
-    if count <= 0:
-        return
-    try:
-        system.kernel.address_space.write(va, np.full(count, value, dtype=np.uint8))
-    except PageFault as fault:
-        system.violation("page-fault", f"Silence writes to {fault.va:#x}, where nothing is mapped")
 
 
 def _sb16_resources(config: MachineConfig) -> Resources:

@@ -55,9 +55,9 @@ from model.hardware.machine import MachineConfig
 from model.hardware.memory import PageOwner
 from model.kernel.types import KSSTATE, NTSTATUS
 from model.kernel.virtual_memory import PageFault
-from model.objects import ComObject, Out
+from model.objects import ComObject, ModelObject, Out
 from model.portcls.dma_channel import constraint_boundary
-from model.portcls.miniports.sb16_wavecyclic import fill_silence
+from model.portcls.miniports.common import fill_silence
 from model.portcls.port_wavecyclic import KS_ORDER, format_from_table
 from model.portcls.resources import Resources
 from model.topology import DeviceKind, register_device
@@ -89,6 +89,9 @@ class MiniportWaveCyclicVirtual(ComObject):
     def Init(self, UnknownAdapter: Any, ResourceList: Any, Port: Any) -> NTSTATUS:
         if Port is None:
             self.system.violation("null-object", "IMiniportWaveCyclic::Init needs the port")
+            return NTSTATUS.STATUS_INVALID_PARAMETER
+        if not (isinstance(Port, ModelObject) and Port.implements("IPortWaveCyclic")):
+            self.system.violation("wrong-interface", f"{Port.object_id} passed as Port is not an IPortWaveCyclic")
             return NTSTATUS.STATUS_INVALID_PARAMETER
         self.port = Port  # no resources: there is no hardware to find
         return NTSTATUS.STATUS_SUCCESS
