@@ -15,7 +15,9 @@ class AudioSink:
     """Everything a playback device fetched and played, in order, as bytes.
 
     Append-only with a growing numpy buffer; ``marks`` keeps (time, byte offset) at each
-    append so a byte can be placed in time. A snapshot only remembers the lengths.
+    append so a byte can be placed in time. A snapshot only remembers the lengths, and a
+    rollback only shortens them: what lies beyond stays, so restoring a later snapshot
+    (after a jump back, replay writes the same bytes again) finds it intact.
     """
 
     snapshot_persistent: ClassVar[bool] = True
@@ -24,8 +26,9 @@ class AudioSink:
         self.name = name
         self._buffer = np.zeros(1 << 16, dtype=np.uint8)
         self.length = 0
-        self.mark_times: list[int] = []
-        self.mark_offsets: list[int] = []
+        self.marks = 0
+        self._mark_times: list[int] = []
+        self._mark_offsets: list[int] = []
 
     def append(self, data: np.ndarray, t_ns: int) -> None:
         n = len(data)
@@ -37,8 +40,13 @@ class AudioSink:
             grown[: self.length] = self._buffer[: self.length]
             self._buffer = grown
         self._buffer[self.length : end] = data
-        self.mark_times.append(t_ns)
-        self.mark_offsets.append(self.length)
+        if self.marks < len(self._mark_times):
+            self._mark_times[self.marks] = t_ns
+            self._mark_offsets[self.marks] = self.length
+        else:
+            self._mark_times.append(t_ns)
+            self._mark_offsets.append(self.length)
+        self.marks += 1
         self.length = end
 
     @property
@@ -48,13 +56,19 @@ class AudioSink:
         view.flags.writeable = False
         return view
 
+    @property
+    def mark_times(self) -> list[int]:
+        return self._mark_times[: self.marks]
+
+    @property
+    def mark_offsets(self) -> list[int]:
+        return self._mark_offsets[: self.marks]
+
     def checkpoint(self) -> tuple[int, int]:
-        return self.length, len(self.mark_times)
+        return self.length, self.marks
 
     def rollback(self, state: tuple[int, int]) -> None:
-        self.length, marks = state
-        del self.mark_times[marks:]
-        del self.mark_offsets[marks:]
+        self.length, self.marks = state
 
     def digest_bytes(self) -> bytes:
         return hashlib.sha256(self._buffer[: self.length].tobytes()).digest()

@@ -53,6 +53,32 @@ class PhysicalAddressError(Exception):
     """Access outside physical memory."""
 
 
+_FULL_TABLE_EVERY = 16
+
+
+@dataclass(frozen=True, slots=True)
+class PageTable:
+    """A checkpoint of the page arrays: a full table, or the pages changed since ``base``."""
+
+    base: PageTable | None
+    full: tuple[np.ndarray, ...] | None
+    changed: dict[int, np.ndarray]
+    depth: int
+
+    def table(self) -> list[np.ndarray]:
+        chain: list[PageTable] = []
+        checkpoint = self
+        while checkpoint.full is None:
+            chain.append(checkpoint)
+            assert checkpoint.base is not None
+            checkpoint = checkpoint.base
+        table = list(checkpoint.full)
+        for step in reversed(chain):
+            for page, array in step.changed.items():
+                table[page] = array
+        return table
+
+
 _ZERO_PAGE = np.zeros(PAGE_SIZE, dtype=np.uint8)
 _ZERO_PAGE.flags.writeable = False
 
@@ -73,6 +99,7 @@ class PhysicalMemory:
         self.damaged = np.zeros(self.n_pages, dtype=bool)
         self.allocations: dict[int, Allocation] = {}  # keyed by first page frame number
         self.version = 0  # bumps on every change, so views redraw only when needed
+        self._last_checkpoint: PageTable | None = None
 
     # --- bytes --------------------------------------------------------------------
     def _check(self, address: int, length: int) -> None:
@@ -304,18 +331,21 @@ class PhysicalMemory:
 
     # --- snapshot protocol --------------------------------------------------------------
     def checkpoint(self) -> Any:
-        self._private[:] = False
-        return (
-            list(self._pages),
-            self.owner.copy(),
-            self.damaged.copy(),
-            dict(self.allocations),
-            self.version,
-        )
+        """Remember the pages written since the last checkpoint (a full page table every 16th time)."""
+        base = self._last_checkpoint
+        changed = {int(p): self._pages[p] for p in np.flatnonzero(self._private)}
+        if base is None or base.depth + 1 >= _FULL_TABLE_EVERY:
+            pages = PageTable(None, tuple(self._pages), {}, 0)
+        else:
+            pages = PageTable(base, None, changed, base.depth + 1)
+        self._last_checkpoint = pages
+        self._private[:] = False  # from now on a write copies the page, so these arrays stay as they are
+        return (pages, self.owner.copy(), self.damaged.copy(), dict(self.allocations), self.version)
 
     def rollback(self, state: Any) -> None:
         pages, owner, damaged, allocations, version = state
-        self._pages = list(pages)
+        self._pages = pages.table()
+        self._last_checkpoint = pages
         self._private[:] = False
         self.owner[:] = owner
         self.damaged[:] = damaged

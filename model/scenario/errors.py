@@ -140,8 +140,17 @@ def _message(err: dict[str, Any]) -> tuple[list[Any], str]:
         bound = ctx.get(words[1])
         bound_text = show(bound) if isinstance(bound, int) else str(bound)
         return loc, f"{found(value)}; expected a value {words[0]} {bound_text}"
-    if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
-        return loc, f"{found(value)}; {msg[0].lower() + msg[1:]}"
+    if kind in ("too_short", "too_long"):
+        n = len(value) if isinstance(value, list | tuple | dict) else "?"
+        limit = ctx.get("max_length") if kind == "too_long" else ctx.get("min_length")
+        bound = "at most" if kind == "too_long" else "at least"
+        return loc, f"found {n} items; expected {bound} {limit}"
+    if kind in ("string_too_short", "string_too_long"):
+        limit = ctx.get("max_length") if kind == "string_too_long" else ctx.get("min_length")
+        bound = "at most" if kind == "string_too_long" else "at least"
+        return loc, f"{found(value)}; expected {bound} {limit} characters"
+    if kind == "string_pattern_mismatch":
+        return loc, f"{found(value)}; expected a single line"
     if kind in ("finite_number",):
         return loc, f"{found(value)}; expected a finite number"
     text = msg[0].lower() + msg[1:] if msg else kind

@@ -49,6 +49,8 @@ def default_name() -> str:
 def load(source: str | Path) -> Scenario:
     """A scenario from a file path or a built-in name (the file stem in resources/scenarios)."""
     if isinstance(source, Path):
+        if source.is_dir():
+            raise ScenarioError("not a file (a scenario is a .toml file or a built-in name)", source=str(source))
         return _load_file(source, str(source), builtin=False)
     text = str(source)
     path = Path(text)
@@ -107,16 +109,16 @@ def _parse(text: str, *, name: str, stem: str, source: str, path: Path | None, b
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(exc, name) from None
+        raise _toml_error(exc, name, text) from None
     try:
         doc = schema.ScenarioFile.model_validate(data)
     except ValidationError as exc:
         raise from_validation_error(exc, name) from None
     cross_check(doc, name)
-    return Scenario(doc=doc, name=stem, source=source, path=path, text=text, builtin=builtin)
+    return Scenario(doc=doc, name=stem, source=source, path=path, text=text, builtin=builtin, label=name)
 
 
-def _toml_error(exc: tomllib.TOMLDecodeError, name: str) -> ScenarioError:
+def _toml_error(exc: tomllib.TOMLDecodeError, name: str, text: str) -> ScenarioError:
     message = str(exc)
     where = ""
     match = _TOML_AT.search(message)
@@ -124,7 +126,7 @@ def _toml_error(exc: tomllib.TOMLDecodeError, name: str) -> ScenarioError:
         where = f"line {match.group(1)}, column {match.group(2)}"
         message = message[: match.start()]
     elif _TOML_END.search(message):
-        where = "end of file"
+        where = f"line {text.count(chr(10)) + 1} (end of file)"
         message = _TOML_END.sub("", message)
     message = message[:1].lower() + message[1:]
     return ScenarioError(f"not valid TOML: {message}", source=name, where=where)
@@ -144,6 +146,9 @@ def cross_check(doc: schema.ScenarioFile, name: str) -> None:
     def check_where(where: str, kind: str, filters: dict[str, object]) -> None:
         fields = schema.record_fields(kind)
         for key in filters:
+            head, dot, _ = key.partition(".")
+            if dot and head in fields and head in ("args", "out"):
+                continue  # a parameter inside the call's args or out table
             if key not in fields:
                 fail(
                     f"{where}.{key}",

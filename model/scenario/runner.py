@@ -139,7 +139,7 @@ def _inject(world: ScenarioWorld, action: PlannedAction, step: int) -> None:
             raise ScenarioError(
                 f"at_step {step} with at = {format_ns(action.at_ns)}, but event {step + 1} runs earlier, at "
                 f"{format_ns(event.time_ns)}; the clock cannot pass it",
-                source=world.scenario.name,
+                source=world.scenario.label,
                 where=f"action[{action.index}]",
             )
         sim.advance_to(action.at_ns)

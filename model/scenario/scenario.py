@@ -132,6 +132,7 @@ class Scenario:
     path: Path | None = None
     text: str = ""
     builtin: bool = False
+    label: str = ""  # how messages name it: the path as given, or "<name>.toml" for a built-in
     plan: list[PlannedAction] = field(init=False)
 
     # Snapshots keep this object as it is (see model.snapshot): it never changes and holds
@@ -140,6 +141,8 @@ class Scenario:
 
     def __post_init__(self) -> None:
         self.plan = _plan(self.doc)
+        if not self.label:
+            self.label = self.source or self.name
 
     # --- what the file says -----------------------------------------------------------------------
     @property

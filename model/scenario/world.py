@@ -39,10 +39,27 @@ def resolve_name(system: System, name: Any) -> Any:
     return name
 
 
+# Parts of a call record filled in only when the call returns.
+_OUTCOME = ("status", "value", "out")
+
+
+def is_outcome_key(key: str) -> bool:
+    return key.split(".", 1)[0] in _OUTCOME
+
+
+def field_value(record: Record, key: str) -> Any:
+    """A record's field in its JSON form; "args.Tag" and "out.ByteCount" reach into tables."""
+    head, _, rest = key.partition(".")
+    value = json_value(getattr(record, head, None))
+    for part in rest.split(".") if rest else ():
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def record_matches(system: System, record: Record, where: tuple[tuple[str, Any], ...] | dict[str, Any]) -> bool:
     items = where.items() if isinstance(where, dict) else where
     for key, wanted in items:
-        actual = json_value(getattr(record, key, None))
+        actual = field_value(record, key)
         if key in _OBJECT_FIELDS:
             wanted = resolve_name(system, wanted)
         if actual != wanted:
@@ -100,25 +117,49 @@ class ScenarioDriver:
         for index in tuple(self.waiting):
             action = plan[index]
             trigger = action.after
-            if trigger is None or record.kind != trigger.kind or not self._matches(trigger, record):
+            if trigger is None or record.kind != trigger.kind or not self._matches(trigger, record, outcome=False):
                 continue
-            seen = self.counts.get(index, 0) + 1
-            self.counts[index] = seen
-            if seen >= trigger.nth:
-                self.waiting.remove(index)
-                # Run as an event of its own after the one that produced the record, never
-                # inside it: the model is in the middle of something right now.
+            if record.kind == "call" and any(is_outcome_key(k) for k, _ in trigger.where):
+                # The call has not returned yet: look at its outcome once it has, in an event
+                # of its own at this same time.
                 self.system.sim.schedule_in(
-                    action.delay_ns, self.run_action, index, name=_event_name(action), source="scenario"
+                    0, self.check_call, index, record.seq, name=f"action[{index}] trigger?", source="scenario"
                 )
+                continue
+            self._count(index)
 
-    def _matches(self, trigger: TriggerSpec, record: Record) -> bool:
+    def check_call(self, index: int, seq: int) -> None:
+        """The outcome part of a trigger, checked after the call returned."""
+        if index not in self.waiting:
+            return
+        trigger = self.scenario.plan[index].after
+        record = self.system.trace.records[seq]
+        if trigger is not None and self._matches(trigger, record, outcome=True):
+            self._count(index)
+
+    def _count(self, index: int) -> None:
+        action = self.scenario.plan[index]
+        assert action.after is not None
+        seen = self.counts.get(index, 0) + 1
+        self.counts[index] = seen
+        if seen >= action.after.nth:
+            self.waiting.remove(index)
+            # Run as an event of its own after the one that produced the record, never
+            # inside it: the model is in the middle of something right now.
+            self.system.sim.schedule_in(
+                action.delay_ns, self.run_action, index, name=_event_name(action), source="scenario"
+            )
+
+    def _matches(self, trigger: TriggerSpec, record: Record, *, outcome: bool) -> bool:
+        """Does ``record`` match? ``outcome``: test the outcome filters (else all the others)."""
         system = self.system
-        if trigger.object is not None and getattr(record, "object", None) != resolve_name(system, trigger.object):
-            return False
-        if trigger.method is not None and getattr(record, "method", None) != trigger.method:
-            return False
-        return record_matches(system, record, trigger.where)
+        if not outcome:
+            if trigger.object is not None and getattr(record, "object", None) != resolve_name(system, trigger.object):
+                return False
+            if trigger.method is not None and getattr(record, "method", None) != trigger.method:
+                return False
+        where = tuple((k, v) for k, v in trigger.where if is_outcome_key(k) == outcome or record.kind != "call")
+        return record_matches(system, record, where)
 
     # --- actions -----------------------------------------------------------------------------------------
     def run_action(self, index: int) -> None:
@@ -174,7 +215,7 @@ class ScenarioWorld:
 def build_world(scenario: Scenario) -> ScenarioWorld:
     """A fresh world in the state the scenario starts from (time 0, nothing run yet)."""
     doc = scenario.doc
-    name = scenario.name
+    name = scenario.label
     try:
         topology = Topology(scenario.device, scenario.machine_config)
     except ValueError as exc:
@@ -264,7 +305,7 @@ def _objects_listing(system: System) -> str:
 
 def _check_actions(system: System, scenario: Scenario) -> None:
     """Every call names an object that exists, a method it has, and arguments that fit."""
-    name = scenario.name
+    name = scenario.label
     # Objects an action creates (PcNewDmaChannel's channel) do not exist yet: when a scenario
     # has such an action, unknown ids are left to run time (where a failed call is reported).
     lenient = any(a.kind == "call" and creates_objects(a.method or "") for a in scenario.plan)
@@ -327,6 +368,6 @@ def _check_expectations(system: System, scenario: Scenario) -> None:
                 pins = sorted(k for k, v in system.objects.items() if hasattr(v, "client"))
                 raise ScenarioError(
                     f"{show(exp.audio)} is not a pin (a stream); pins: {', '.join(pins) or '(none)'}",
-                    source=scenario.name,
+                    source=scenario.label,
                     where=f"expect[{index}].audio",
                 )

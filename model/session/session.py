@@ -100,7 +100,7 @@ class Session:
     """Drives one world; everything a debugger front end needs."""
 
     factory: Callable[[], Any]
-    snapshot_every: int = 256
+    snapshot_every: int = 128
     world: Any = None
     breakpoints: list[Breakpoint] = field(default_factory=list)
     injections: dict[int, list[Injection]] = field(default_factory=dict)
@@ -198,6 +198,16 @@ class Session:
 
     def _restore(self, snap: snapshot.Snapshot) -> None:
         snapshot.restore(self.world, snap)
+        # A snapshot later than the present (a forward jump after a jump back) expects trace
+        # records that the earlier rollback cut off; replay is deterministic, so they are the
+        # recorded history's.
+        trace = self.system.trace
+        for obj, state in snap.persistent:
+            if obj is trace:
+                records, steps = state
+                if len(trace.records) < records:
+                    trace.records.extend(self._history[len(trace.records) : records])
+                    trace.step_starts.extend(self._history_steps[len(trace.step_starts) : steps])
 
     # --- stepping ------------------------------------------------------------------------------------
     def _apply_injections(self, step: int) -> None:
@@ -409,12 +419,12 @@ class Session:
     def goto_step(self, target: int) -> None:
         """Put every part of the model in the state it had after ``target`` steps."""
         target = max(0, target)
-        if self.frozen is None and target >= self.step_index:
-            self._replay_to(target)
+        base = self._snapshot_steps[max(0, bisect.bisect_right(self._snapshot_steps, target) - 1)]
+        if self.frozen is None and target >= self.step_index and base <= self.step_index:
+            self._replay_to(target)  # nothing closer to start from than where we are
         else:
             self._remember_history()
             self._unfreeze_silently()
-            base = self._snapshot_steps[max(0, bisect.bisect_right(self._snapshot_steps, target) - 1)]
             self._restore(self._snapshots[base])
             self._apply_injections(base)
             self._replay_to(target)
