@@ -109,7 +109,7 @@ class Simulator:
         self.now_ns = event.time_ns
         # The step begins before the devices catch up to its time: what they do at
         # event.time_ns (terminal count, block end, IRQ) belongs to this step, not the last.
-        self.trace.step_starts.append(len(self.trace.records))
+        self.trace.mark_step()
         if self.record_events:
             self.emit(EventRecord(step=self.steps, name=event.name, source=event.source))
         self._synced_at = event.time_ns

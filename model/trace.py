@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
@@ -228,27 +228,75 @@ RECORD_KINDS: dict[str, type[Record]] = {t.kind: t for t in RECORD_TYPES}
 Subscriber = Callable[[Record], None]
 
 
-@dataclass
 class Trace:
-    """Append-only list of records with subscribers.
+    """The records, in order, with subscribers; also what was recorded past the present.
+
+    A rollback (a snapshot restored) only moves the live length back: the records past it
+    stay as the recorded future, and replay, which is deterministic, writes the same records
+    over them one by one. So going back costs nothing however long the trace is, and the
+    GUI's log still shows what comes later. ``forget_future`` drops them when history forks.
 
     Holds no reference into the model graph, so a snapshot of the model keeps the same
-    Trace object and only remembers its length.
+    Trace object and only remembers its lengths.
     """
-
-    records: list[Record] = field(default_factory=list)
-    step_starts: list[int] = field(default_factory=list)  # len(records) when step k began
-    _subscribers: list[Subscriber] = field(default_factory=list, repr=False)
 
     snapshot_persistent: ClassVar[bool] = True
 
+    def __init__(self) -> None:
+        self._records: list[Record] = []
+        self._live = 0
+        self._steps: list[int] = []  # the live record count when step k began
+        self._live_steps = 0
+        self._subscribers: list[Subscriber] = []
+
+    # --- the present ---------------------------------------------------------------------
+    @property
+    def records(self) -> list[Record]:
+        """The records up to the present (the list itself, or a copy when a future is kept)."""
+        return self._records if self._live == len(self._records) else self._records[: self._live]
+
+    @property
+    def step_starts(self) -> list[int]:
+        return self._steps if self._live_steps == len(self._steps) else self._steps[: self._live_steps]
+
+    def since(self, first: int) -> list[Record]:
+        """Live records from index ``first`` on."""
+        return self._records[first : self._live]
+
     def append(self, record: Record) -> Record:
-        record.seq = len(self.records)
-        self.records.append(record)
+        live = self._live
+        record.seq = live
+        if live < len(self._records):
+            self._records[live] = record  # replay: the same record again
+        else:
+            self._records.append(record)
+        self._live = live + 1
         for subscriber in self._subscribers:
             subscriber(record)
         return record
 
+    def mark_step(self) -> None:
+        """A simulator step begins now."""
+        if self._live_steps < len(self._steps):
+            self._steps[self._live_steps] = self._live
+        else:
+            self._steps.append(self._live)
+        self._live_steps += 1
+
+    # --- the recorded history --------------------------------------------------------------
+    def history(self) -> list[Record]:
+        """Every record, including those recorded past the present."""
+        return self._records
+
+    def history_steps(self) -> list[int]:
+        return self._steps
+
+    def forget_future(self) -> None:
+        """History forks here: what was recorded past the present no longer happens."""
+        del self._records[self._live :]
+        del self._steps[self._live_steps :]
+
+    # --- subscribers -------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> None:
         self._subscribers.append(callback)
 
@@ -256,37 +304,45 @@ class Trace:
         if callback in self._subscribers:
             self._subscribers.remove(callback)
 
+    # --- reading -------------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.records)
+        return self._live
 
     def __iter__(self) -> Iterator[Record]:
-        return iter(self.records)
+        return iter(self._records[: self._live]) if self._live < len(self._records) else iter(self._records)
 
     def __getitem__(self, index: int) -> Record:
-        return self.records[index]
+        if index < 0:
+            index += self._live
+        if not 0 <= index < self._live:
+            raise IndexError(index)
+        return self._records[index]
 
     def of_kind(self, kind: str) -> list[Record]:
-        return [r for r in self.records if r.kind == kind]
+        return [r for r in self if r.kind == kind]
 
     def count(self, kind: str, **match: Any) -> int:
-        return sum(
-            1 for r in self.records if r.kind == kind and all(getattr(r, k, None) == v for k, v in match.items())
-        )
+        return sum(1 for r in self if r.kind == kind and all(getattr(r, k, None) == v for k, v in match.items()))
 
-    # Snapshot protocol (see model.snapshot).
+    def __repr__(self) -> str:
+        return f"Trace({self._live} records, {len(self._records) - self._live} recorded past the present)"
+
+    # --- snapshot protocol (see model.snapshot) -----------------------------------------------------
     def checkpoint(self) -> tuple[int, int]:
-        return len(self.records), len(self.step_starts)
+        return self._live, self._live_steps
 
     def rollback(self, state: tuple[int, int]) -> None:
-        del self.records[state[0] :]
-        del self.step_starts[state[1] :]
+        records, steps = state
+        if records > len(self._records) or steps > len(self._steps):
+            raise ValueError("cannot restore records that were forgotten")
+        self._live, self._live_steps = records, steps
 
     def digest_bytes(self) -> bytes:
-        return f"{len(self.records)}/{len(self.step_starts)}".encode()
+        return f"{self._live}/{self._live_steps}".encode()
 
     def write_jsonl(self, path: Any) -> None:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            for record in self.records:
+            for record in self:
                 fh.write(to_json_line(record))
                 fh.write("\n")
 

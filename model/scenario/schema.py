@@ -63,8 +63,10 @@ def _duration(value: Any) -> int:
 
 def format_duration(ns: int) -> str:
     """The shortest exact way to write ``ns``: '12ms', '1500us', '3s'."""
+    if ns == 0:
+        return "0ms"
     for unit, scale in (("s", 1_000_000_000), ("ms", MS), ("us", US)):
-        if ns and ns % scale == 0:
+        if ns % scale == 0:
             return f"{ns // scale}{unit}"
     return f"{ns}ns"
 

@@ -77,17 +77,21 @@ class ScenarioDriver:
         self.counts: dict[int, int] = {}  # after-action index -> matching records seen
         self.waiting: list[int] = []  # after-actions whose trigger has not come yet
 
+    def watch(self) -> None:
+        """Start counting records for the ``after`` triggers (before the driver starts, so its
+        calls count too: "the first AllocateBuffer" is one the miniport makes in IPort::Init)."""
+        self.waiting = [a.index for a in self.scenario.plan if a.after is not None and a.at_step is None]
+        if self.waiting:
+            self.system.sim.watchers.append(self.on_record)
+
     def start(self) -> None:
+        """Schedule the timed actions and the fault notes."""
         sim = self.system.sim
         for action in self.scenario.plan:
-            if action.at_step is not None:
-                continue  # applied by the session or the runner at that step
-            if action.at_ns is not None:
+            if action.at_step is None and action.at_ns is not None:
                 sim.schedule_at(
                     action.at_ns, self.run_action, action.index, name=_event_name(action), source="scenario"
                 )
-            elif action.after is not None:
-                self.waiting.append(action.index)
         for index, fault in enumerate(self.scenario.doc.fault):
             if isinstance(fault, schema.Starve | schema.DpcSpike):
                 what = (
@@ -105,8 +109,6 @@ class ScenarioDriver:
                 sim.schedule_at(
                     fault.end, self.fault_note, f"fault[{index}] ends", name=f"fault[{index}] ends", source="scenario"
                 )
-        if self.waiting:
-            sim.watchers.append(self.on_record)
 
     # --- triggers ------------------------------------------------------------------------------------
     def on_record(self, record: Record) -> None:
@@ -221,6 +223,8 @@ def build_world(scenario: Scenario) -> ScenarioWorld:
     except ValueError as exc:
         raise ScenarioError(str(exc), source=name, where="device.kind") from None
     system = topology.system
+    driver = ScenarioDriver(system, scenario)
+    driver.watch()
     system.kernel.dpc_latency_ns = scenario.dpc_latency_ns
     _memory_pressure(system, doc)
     status = topology.install()
@@ -243,7 +247,6 @@ def build_world(scenario: Scenario) -> ScenarioWorld:
             system.kernel.spikes.append(LatencySpike(fault.start, fault.end, fault.extra))
     _check_actions(system, scenario)
     _check_expectations(system, scenario)
-    driver = ScenarioDriver(system, scenario)
     driver.start()
     return ScenarioWorld(system, topology, scenario, driver, status)
 

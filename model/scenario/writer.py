@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from model.interfaces.types import Kind
 from model.objects import ModelObject
 from model.scenario.methods import input_params
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from model.scenario.scenario import Scenario
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_HEX_KEYS = {"args", "io", "occupy"}  # inside these, numbers >= 0x100 are written in hexadecimal
 _ACTION_ORDER = ("at_step", "at", "after", "delay", "object", "method", "args", "context", "io", "note")
 _SECTIONS = ("run", "machine", "device")
 _ARRAYS = ("stream", "action", "fault", "breakpoint", "expect")
@@ -35,7 +36,7 @@ def scenario_to_toml(
 ) -> str:
     from model.scenario.loader import load_text
 
-    doc = scenario.doc.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    doc = _dump_document(scenario.doc)
     doc["version"] = scenario.doc.version
     doc["title"] = scenario.doc.title
     doc.setdefault("device", {"kind": scenario.device})
@@ -64,9 +65,30 @@ def scenario_to_toml(
     for stream in doc.get("stream", []):
         if isinstance(stream.get("signal"), dict) and list(stream["signal"]) == ["kind"]:
             stream["signal"] = stream["signal"]["kind"]
-    text = _document(doc, scenario)
+    text = _document(doc)
     load_text(text, source=f"{scenario.name}.toml (as saved)")  # never hand out a file dmaviz cannot read
     return text
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+
+def _dump_document(doc: BaseModel) -> dict[str, Any]:
+    """The file's content as plain values. Actions, faults and expectations are dumped one by one
+    with their own models (the unions they belong to are chosen by a tag, not by type)."""
+    out: dict[str, Any] = {}
+    for name in type(doc).model_fields:
+        if name not in doc.model_fields_set:
+            continue
+        value = getattr(doc, name)
+        if isinstance(value, list):
+            out[name] = [_dump(item) for item in value]
+        elif isinstance(value, BaseModel):
+            out[name] = _dump(value)
+        else:
+            out[name] = value
+    return out
 
 
 def normalize_action(action: dict[str, Any]) -> dict[str, Any]:
@@ -137,22 +159,45 @@ def _breakpoint_table(bp: Breakpoint) -> dict[str, Any]:
 
 
 # --- TOML -----------------------------------------------------------------------------------------------
-def _document(doc: dict[str, Any], scenario: Scenario) -> str:
-    lines = [f"# dmaviz scenario, saved from {scenario.name}", ""]
+def _document(doc: dict[str, Any]) -> str:
+    lines = ["# A dmaviz scenario, written by dmaviz (the format: docs/scenarios.md).", ""]
     for key in ("version", "title"):
         lines.append(f"{key} = {_value(doc[key])}")
     if doc.get("description"):
         lines.append(f"description = {_multiline(doc['description'])}")
-    for section in (*_SECTIONS, "shot"):
+    for section in _SECTIONS:
         table = doc.get(section)
         if table:
             lines += ["", f"[{section}]"]
-            lines += [f"{_key(k)} = {_value(v)}" for k, v in table.items()]
+            lines += [f"{_key(k)} = {_value(v, hexify=section == 'machine')}" for k, v in table.items()]
     for array in _ARRAYS:
         for item in doc.get(array, []):
             lines += ["", f"[[{array}]]"]
-            lines += [f"{_key(k)} = {_value(v, hexify=k in _HEX_KEYS)}" for k, v in item.items()]
+            if "label" in item:
+                item = {**{k: v for k, v in item.items() if k != "label"}, "label": item["label"]}
+            for key, value in item.items():
+                if key == "args" and isinstance(value, dict):
+                    text = _args(str(item.get("method", "")), value)
+                else:
+                    text = _value(value, hexify=key == "io")
+                lines.append(f"{_key(key)} = {text}")
+    if doc.get("shot"):
+        lines += ["", "[shot]"]
+        lines += [f"{_key(k)} = {_value(v)}" for k, v in doc["shot"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _args(method: str, args: dict[str, Any]) -> str:
+    """Call arguments: addresses and sizes in hexadecimal, counts and ids in decimal."""
+    params = input_params(method)
+    parts = []
+    for name, value in args.items():
+        param = params.get(name)
+        hexify = param is not None and (
+            param.type in ("PVOID", "PHYSICAL_ADDRESS") or any(w in name for w in ("Size", "Length", "Constraint"))
+        )
+        parts.append(f"{_key(name)} = {_value(value, hexify=hexify)}")
+    return "{ " + ", ".join(parts) + " }" if parts else "{}"
 
 
 def _key(key: str) -> str:
@@ -163,7 +208,7 @@ def _value(value: Any, *, hexify: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"0x{value:X}" if hexify and value >= 0x100 else str(value)
+        return f"0x{value:X}" if hexify and value >= 10 else str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("TOML scenario files hold finite numbers only")
@@ -173,7 +218,10 @@ def _value(value: Any, *, hexify: bool = False) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        inner = ", ".join(f"{_key(k)} = {_value(v, hexify=hexify or k in _HEX_KEYS)}" for k, v in value.items())
+        inner = ", ".join(
+            f"{_key(k)} = {_value(v, hexify=hexify or any(w in k for w in ('Size', 'Length', 'address')))}"
+            for k, v in value.items()
+        )
         return "{ " + inner + " }"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v, hexify=hexify) for v in value) + "]"

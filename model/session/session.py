@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -101,6 +102,9 @@ class Session:
 
     factory: Callable[[], Any]
     snapshot_every: int = 128
+    # Move what exists into the collector's permanent generation after each periodic snapshot,
+    # so a full collection never walks a million trace records (140 ms at five minutes).
+    manage_gc: bool = True
     world: Any = None
     breakpoints: list[Breakpoint] = field(default_factory=list)
     injections: dict[int, list[Injection]] = field(default_factory=dict)
@@ -110,8 +114,6 @@ class Session:
     _snapshots: dict[int, snapshot.Snapshot] = field(default_factory=dict)
     _snapshot_steps: list[int] = field(default_factory=list)
     _furthest: int = 0
-    _history: list[Record] = field(default_factory=list)
-    _history_steps: list[int] = field(default_factory=list)
     _listeners: list[Listener] = field(default_factory=list)
     _last_step_records: tuple[int, int] = (0, 0)
 
@@ -168,14 +170,12 @@ class Session:
         for listener in list(self._listeners):
             listener(kind)
 
-    def records(self) -> list[Record]:
-        """Every record of the recorded history (which may run past the present after a jump back)."""
-        live = self.system.trace.records
-        return live if len(live) >= len(self._history) else self._history
+    def records(self) -> Sequence[Record]:
+        """Every record of the recorded history (which runs past the present after a jump back)."""
+        return self.system.trace.history()
 
-    def step_starts(self) -> list[int]:
-        live = self.system.trace.step_starts
-        return live if len(live) >= len(self._history_steps) else self._history_steps
+    def step_starts(self) -> Sequence[int]:
+        return self.system.trace.history_steps()
 
     def last_step_records(self) -> tuple[int, int]:
         """(first, end) record indices the most recent step produced (for highlighting)."""
@@ -188,26 +188,18 @@ class Session:
             return
         self._snapshots[step] = snapshot.take(self.world)
         bisect.insort(self._snapshot_steps, step)
+        if self.manage_gc:
+            # Collect what is young first (cheap: everything older is frozen), then freeze it.
+            # A few hundred cyclic objects per later restore stay frozen: a small, bounded leak.
+            gc.collect()
+            gc.freeze()
 
-    def _remember_history(self) -> None:
-        trace = self.system.trace
-        if len(trace.records) >= len(self._history):
-            self._history = list(trace.records)
-            self._history_steps = list(trace.step_starts)
+    def _remember_history(self, snap: snapshot.Snapshot | None = None) -> None:
+        """Before going back: the trace keeps what lies ahead by itself (see Trace)."""
         self._furthest = max(self._furthest, self.step_index)
 
     def _restore(self, snap: snapshot.Snapshot) -> None:
         snapshot.restore(self.world, snap)
-        # A snapshot later than the present (a forward jump after a jump back) expects trace
-        # records that the earlier rollback cut off; replay is deterministic, so they are the
-        # recorded history's.
-        trace = self.system.trace
-        for obj, state in snap.persistent:
-            if obj is trace:
-                records, steps = state
-                if len(trace.records) < records:
-                    trace.records.extend(self._history[len(trace.records) : records])
-                    trace.step_starts.extend(self._history_steps[len(trace.step_starts) : steps])
 
     # --- stepping ------------------------------------------------------------------------------------
     def _apply_injections(self, step: int) -> None:
@@ -232,6 +224,7 @@ class Session:
         if self.frozen is None:
             return
         frozen, self.frozen = self.frozen, None
+        self._remember_history(frozen.boundary)
         self._restore(frozen.boundary)
         self._apply_injections(frozen.step)
 
@@ -250,6 +243,7 @@ class Session:
         if self.frozen is not None:
             step, index, boundary = self.frozen.step, self.frozen.call_index + 1, self.frozen.boundary
             self.frozen = None
+            self._remember_history(boundary)
             self._restore(boundary)
             self._apply_injections(step)
         else:
@@ -271,6 +265,7 @@ class Session:
         depth = self.frozen.record.depth
         step, boundary, start_index = self.frozen.step, self.frozen.boundary, self.frozen.call_index + 1
         self.frozen = None
+        self._remember_history(boundary)
         self._restore(boundary)
         self._apply_injections(step)
         record = self._run_event_until_call(start_index, max_depth=depth - 1) if depth > 0 else None
@@ -341,11 +336,11 @@ class Session:
                 time_bp.hits += 1
                 reason = StopReason.BREAKPOINT
                 break
-            first = len(self.system.trace.records)
+            first = len(self.system.trace)
             before = self._positions()
             self._raw_step()
             done += 1
-            self._last_step_records = (first, len(self.system.trace.records))
+            self._last_step_records = (first, len(self.system.trace))
             hit = self._check_breakpoints(first, before)
             if hit is not None:
                 self.last_hit = hit
@@ -396,8 +391,7 @@ class Session:
         if not active:
             return None
         names = self.system.aliases
-        records = self.system.trace.records
-        for record in records[first:]:
+        for record in self.system.trace.since(first):
             for bp in active:
                 if bp.kind not in (BreakKind.TIME, BreakKind.POSITION) and bp.matches(record, names):
                     bp.hits += 1
@@ -423,7 +417,7 @@ class Session:
         if self.frozen is None and target >= self.step_index and base <= self.step_index:
             self._replay_to(target)  # nothing closer to start from than where we are
         else:
-            self._remember_history()
+            self._remember_history(self._snapshots[base])
             self._unfreeze_silently()
             self._restore(self._snapshots[base])
             self._apply_injections(base)
@@ -435,16 +429,15 @@ class Session:
 
     def _replay_to(self, target: int) -> None:
         while self.step_index < target:
-            first = len(self.system.trace.records)
+            first = len(self.system.trace)
             if not self._raw_step():
                 break
-            self._last_step_records = (first, len(self.system.trace.records))
+            self._last_step_records = (first, len(self.system.trace))
 
     def step_back(self, n: int = 1) -> None:
         """Reverse ``n`` steps (from inside an event, back to its start counts as one)."""
         if self.frozen is not None:
             step = self.frozen.step
-            self._remember_history()
             self._unfreeze()
             self.goto_step(max(0, step - (n - 1)))
             return
@@ -461,19 +454,16 @@ class Session:
         if t_ns < self.now_ns or self.frozen is not None:
             records = self.records()
             starts = self.step_starts()
-            # The last step whose event time is <= t_ns.
-            step = 0
-            for i, start in enumerate(starts):
-                if start < len(records) and records[start].t_ns > t_ns:
-                    break
-                step = i + 1
+            end = len(records)
+            # Steps start in time order: the number of steps whose first record is at or before t_ns.
+            step = bisect.bisect_right(starts, t_ns, key=lambda s: records[s].t_ns if s < end else t_ns + 1)
             self.goto_step(step)
         self.run(until_ns=max(t_ns, self.now_ns))
 
     def restart(self) -> None:
         """Ctrl+Shift+F5: back to the very beginning (injections and breakpoints are kept)."""
         self.frozen = None
-        self._remember_history()
+        self._remember_history(self._snapshots[0])
         self._restore(self._snapshots[0])
         self._apply_injections(0)
         self._notify("restart")
@@ -489,11 +479,9 @@ class Session:
             self._fork(step)
         injection = Injection(step, self.now_ns, target, method, dict(args or {}), context)
         self.injections.setdefault(step, []).append(injection)
-        first = len(self.system.trace.records)
+        first = len(self.system.trace)
         result = self.system.call(target, method, dict(args or {}), context=context, caller="user")
-        self._last_step_records = (first, len(self.system.trace.records))
-        self._history = []
-        self._history_steps = []
+        self._last_step_records = (first, len(self.system.trace))
         self._notify("call")
         return result
 
@@ -506,8 +494,7 @@ class Session:
         for key in [k for k in self.injections if k > step]:
             del self.injections[key]
         self._furthest = step
-        self._history = []
-        self._history_steps = []
+        self.system.trace.forget_future()
         self._notify("fork")
 
     def recorded_actions(self) -> list[dict[str, Any]]:
@@ -525,5 +512,5 @@ def crossed(before: int, after: int, offset: int) -> bool:
 def record_index(record: CallRecord, system: System, step: int) -> int:
     """The index of ``record`` among the call records of step ``step``."""
     starts = system.trace.step_starts
-    first = starts[step] if step < len(starts) else len(system.trace.records)
-    return sum(1 for r in system.trace.records[first : record.seq] if isinstance(r, CallRecord))
+    first = starts[step] if step < len(starts) else len(system.trace)
+    return sum(1 for r in system.trace.since(first)[: record.seq - first] if isinstance(r, CallRecord))

@@ -231,3 +231,21 @@ def test_log_keeps_the_future_after_a_jump_back_and_click_to_a_later_row() -> No
     reference.goto_step(session.step_index)
     assert lines(reference) == lines(session)  # the jump forward rebuilt exactly the same trace
     assert reference.system.state_digest() == session.system.state_digest()
+
+
+@pytest.mark.parametrize("every", [8, 32])
+def test_history_survives_any_sequence_of_jumps(every: int) -> None:
+    """The log's recorded history stays exact through jumps back, forward, short and far, and Step Into."""
+    session = new_session(every=every)
+    session.run(until_ns=150 * MS)
+    reference = [to_json_line(r) for r in session.records()]
+    furthest = session.step_index
+    for target in (furthest - 2, furthest - 30, 5, furthest - 1, 40, 41, 3, furthest, furthest - 7, 0):
+        session.goto_step(target)
+        if target % 2 and target < furthest - 1:  # Step Into at the end would extend the history
+            session.step_into()
+            session.step_into()
+        assert [to_json_line(r) for r in session.records()] == reference
+        assert list(session.step_starts())[: len(session.system.trace.step_starts)] == session.system.trace.step_starts
+    session.goto_step(furthest)
+    assert lines(session) == reference
