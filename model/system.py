@@ -283,7 +283,7 @@ class System:
         if ptype.kind == Kind.OBJECT:
             if isinstance(value, str):
                 value = self.resolve_reference(value)
-            elif not isinstance(value, ModelObject):
+            elif isinstance(value, bool | int | float | list | tuple | dict):
                 raise ArgumentError(param.name, f"expected an object id, found {value!r}")
             if value is not None and not satisfies(value, ptype.interface):
                 name = getattr(value, "object_id", getattr(value, "name", type(value).__name__))

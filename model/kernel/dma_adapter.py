@@ -108,6 +108,8 @@ class DmaAdapter(ModelObject):
         self.common_buffers: dict[int, tuple[Allocation, int, int]] = {}  # va -> (allocation, length, logical)
         self.sg_lists: dict[str, ScatterGatherList] = {}
         self.transfers = 0
+        self.bounce_buffer: Allocation | None = None
+        self.bounced: tuple[int, int, bool] | None = None  # (va, length, to device) of a bounced transfer
 
     # --- helpers ---------------------------------------------------------------------------
     @property
@@ -268,11 +270,10 @@ class DmaAdapter(ModelObject):
             # Cut at the first 64 KiB boundary, as a non-EISA HAL must (hardware.md §4.3).
             length = min(length, 0x10000 - (physical & 0xFFFF))
             if physical + length > ISA_LIMIT:
-                self.system.violation(
-                    "map-registers",
-                    f"buffer at {physical:#x} is above the 16 MiB an ISA DMA channel can reach",
-                )
-                return Out(0, {"Length": 0})
+                bounce = self._bounce(Mdl, CurrentVa, length, WriteToDevice)
+                if bounce is None:
+                    return Out(0, {"Length": 0})
+                physical = bounce
             self._program_8237(physical, length, WriteToDevice)
         self.transfers += 1
         return Out(physical, {"Length": length})
@@ -303,7 +304,46 @@ class DmaAdapter(ModelObject):
         if self.slave:
             _, _, mask_port, *_ = self._slave_ports()
             self.machine.io_write(mask_port, ((self.channel or 0) & 3) | 4)  # mask the channel
+            self._copy_back()
         return True
+
+    def _bounce(self, mdl: Mdl, va: int, length: int, write_to_device: bool) -> int | None:
+        """Map-register buffers below 16 MiB stand in for memory the channel cannot reach.
+
+        Data going to the device is copied in now, once (so an auto-initialize transfer keeps
+        playing this copy, whatever is written to the real buffer later: why such transfers
+        need a common buffer); data from the device is copied back by FlushAdapterBuffers.
+        """
+        memory = self.system.machine.memory
+        if self.bounce_buffer is None:
+            self.bounce_buffer = memory.allocate_contiguous(
+                self.map_registers * PAGE_SIZE,
+                highest_address=ISA_LIMIT - 1,
+                boundary=0x10000,
+                owner=PageOwner.MAP_REGISTER_BUFFER,
+                label=f"{self.object_id} map-register buffers",
+            )
+        if self.bounce_buffer is None or length > self.bounce_buffer.length:
+            self.system.violation("map-registers", f"no map-register buffers below 16 MiB for {length:#x} bytes")
+            return None
+        start = self.bounce_buffer.base
+        if write_to_device:
+            memory.write(start, self.system.kernel.address_space.read(va, length))
+        self.bounced = (va, length, write_to_device)
+        self.system.sim.emit(
+            MemoryRecord(action="bounce", address=start, length=length, owner="MAP_REGISTER_BUFFER", label=mdl.name)
+        )
+        return start
+
+    def _copy_back(self) -> None:
+        if self.bounced is None or self.bounce_buffer is None:
+            return
+        va, length, write_to_device = self.bounced
+        self.bounced = None
+        if not write_to_device:
+            done = length if self.description.IgnoreCount else length - self.ReadDmaCounter()
+            data = self.system.machine.memory.read(self.bounce_buffer.base, max(0, done))
+            self.system.kernel.address_space.write(va, data)
 
     def GetDmaAlignment(self) -> int:
         return 1

@@ -230,13 +230,21 @@ class Scenario:
 
     # --- writing ----------------------------------------------------------------------------------
     def to_toml(
-        self, extra_actions: Sequence[dict[str, Any]] = (), breakpoints: Sequence[Breakpoint] | None = None
+        self,
+        extra_actions: Sequence[dict[str, Any]] | None = None,
+        breakpoints: Sequence[Breakpoint] | None = None,
     ) -> str:
-        """The scenario as a file. ``extra_actions`` (Session.recorded_actions()) replace its at_step
-        actions, so ``dmaviz run`` of the result replays the session; ``breakpoints`` replace its own."""
+        """The scenario as a TOML file.
+
+        ``extra_actions`` is a session's ``recorded_actions()``: they replace the file's own
+        at_step actions (a session made by make_session holds those as injections, so its
+        recorded actions are all of them, and a fork may have dropped some), and ``dmaviz run``
+        of the result replays the session. ``breakpoints`` replace the file's breakpoints.
+        None keeps what the file has.
+        """
         from model.scenario.writer import scenario_to_toml
 
-        return scenario_to_toml(self, list(extra_actions), breakpoints)
+        return scenario_to_toml(self, None if extra_actions is None else list(extra_actions), breakpoints)
 
     # --- snapshot protocol ---------------------------------------------------------------------------
     def checkpoint(self) -> None:

@@ -32,7 +32,7 @@ _ARRAYS = ("stream", "action", "fault", "breakpoint", "expect")
 
 
 def scenario_to_toml(
-    scenario: Scenario, extra_actions: list[dict[str, Any]], breakpoints: Sequence[Breakpoint] | None
+    scenario: Scenario, extra_actions: list[dict[str, Any]] | None, breakpoints: Sequence[Breakpoint] | None
 ) -> str:
     from model.scenario.loader import load_text
 
@@ -41,7 +41,7 @@ def scenario_to_toml(
     doc["title"] = scenario.doc.title
     doc.setdefault("device", {"kind": scenario.device})
     actions = [_tidy_action(a) for a in doc.get("action", [])]
-    if extra_actions:
+    if extra_actions is not None:
         # A session made from this scenario holds its at_step actions as injections, so the
         # session's recorded actions are all of them: they replace the file's.
         actions = [a for a in actions if "at_step" not in a]

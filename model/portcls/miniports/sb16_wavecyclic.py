@@ -50,6 +50,7 @@ _DMA_SELECT = {0: 0x01, 1: 0x02, 3: 0x08, 5: 0x20, 6: 0x40, 7: 0x80}
 class MiniportWaveCyclicSB16(ComObject):
     interfaces: ClassVar[tuple[str, ...]] = ("IMiniportWaveCyclic",)
     kind: ClassVar[str] = "SB16 WaveCyclic miniport"
+    max_buffer: ClassVar[int] = MAXLEN_DMA_BUFFER  # the sample's constant; a benchmark may change it
 
     def __init__(self, system: System, base_id: str = "miniport") -> None:
         super().__init__(system, base_id)
@@ -115,7 +116,7 @@ class MiniportWaveCyclicSB16(ComObject):
                 "OuterUnknown": None,
                 "ResourceList": resources,
                 "DmaIndex": index,
-                "MaximumLength": MAXLEN_DMA_BUFFER,
+                "MaximumLength": self.max_buffer,
                 "DemandMode": False,
                 "DmaSpeed": DMA_SPEED.Compatible,
             },
@@ -124,7 +125,7 @@ class MiniportWaveCyclicSB16(ComObject):
             return result.ntstatus
         channel = result.out["DmaChannel"]
         # Halve the request while it fails and is still more than half a page (the sample's loop).
-        length = MAXLEN_DMA_BUFFER
+        length = self.max_buffer
         while True:
             status = system.call(
                 channel, "AllocateBuffer", {"BufferSize": length, "PhysicalAddressConstraint": None}
