@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from model.scenario import load_text
-
 ROOT = Path(__file__).resolve().parents[3]
 MALFORMED = ROOT / "tests" / "scenarios" / "malformed"
 
@@ -29,7 +27,3 @@ args = { State = "KSSTATE_RUN" }
 @pytest.fixture
 def minimal_text() -> str:
     return MINIMAL
-
-
-def scenario_from(text: str, name: str = "test.toml"):
-    return load_text(text, source=name)

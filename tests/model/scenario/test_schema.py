@@ -96,7 +96,7 @@ def test_unknown_key_lists_the_known_ones() -> None:
 
 
 @pytest.mark.parametrize(
-    ("ns", "text"), [(0, "0ns"), (1, "1ns"), (1500, "1500ns"), (12_000_000, "12ms"), (3_000_000_000, "3s")]
+    ("ns", "text"), [(0, "0ms"), (1, "1ns"), (1500, "1500ns"), (12_000_000, "12ms"), (3_000_000_000, "3s")]
 )
 def test_durations_are_written_exactly(ns: int, text: str) -> None:
     assert format_duration(ns) == text
