@@ -50,7 +50,10 @@ def json_value(value: Any) -> Any:
         return [json_value(v) for v in value]
     if hasattr(value, "to_json_value"):
         return value.to_json_value()
-    return str(value)
+    if hasattr(value, "object_id"):
+        return value.object_id
+    # Never str(): an object's default text holds its address, and traces must be identical run to run.
+    return f"<{type(value).__name__}>"
 
 
 @dataclass(slots=True, kw_only=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from model.hardware.memory import PAGE_SIZE, PageOwner
 from model.interfaces.types import Kind
 from model.kernel.kernel import LatencySpike
@@ -273,13 +275,15 @@ def _memory_pressure(system: System, doc: schema.ScenarioFile) -> None:
                 )
             )
         for occupied in getattr(table, "occupy", ()):
-            first = occupied.address // PAGE_SIZE
+            first = min(memory.n_pages, occupied.address // PAGE_SIZE)
             last = min(memory.n_pages, -(-(occupied.address + occupied.length) // PAGE_SIZE))
+            # Reserve each run of free pages in the range (pages already in use stay as they are).
+            free = np.concatenate(([False], memory.owner[first:last] == PageOwner.FREE, [False]))
+            edges = np.flatnonzero(np.diff(free.astype(np.int8)))
             taken = 0
-            for page in range(first, last):
-                if memory.owner[page] == PageOwner.FREE:
-                    memory.reserve(page * PAGE_SIZE, PAGE_SIZE, "memory pressure")
-                    taken += 1
+            for start, end in zip(edges[0::2], edges[1::2], strict=True):
+                memory.reserve((first + int(start)) * PAGE_SIZE, int(end - start) * PAGE_SIZE, "memory pressure")
+                taken += int(end - start)
             sim.emit(
                 MemoryRecord(
                     action="pressure",

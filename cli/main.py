@@ -1,0 +1,77 @@
+"""The ``dmaviz`` command: the window, and headless runs of scenario files.
+
+Each subcommand lives in a module of its own that provides ``register(subparsers)``; the
+modules are listed in COMMAND_MODULES and one that is not installed is skipped. A command
+module must not import Qt at import time (``dmaviz run`` must stay Qt-free), only inside
+the function that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES = ("cli.open_cmd", "cli.run_cmd", "cli.check_cmd", "cli.scenarios_cmd", "cli.shot")
+
+EPILOG = """\
+examples:
+  dmaviz                              open the window on the default scenario (SB16 render)
+  dmaviz open my_bug.toml             open a scenario file in the window
+  dmaviz scenarios                    list the built-in scenarios
+  dmaviz run sb16_underrun            run a built-in scenario headless and check it
+  dmaviz run my_bug.toml --until 2s --trace out.jsonl
+  dmaviz check my_bug.toml            validate a scenario file only
+
+exit status: 0 = every expectation holds, 1 = an expectation failed,
+             2 = invalid input (unreadable file, schema error, unknown name)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our exit status for usage errors (2) and one-line messages."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dmaviz",
+        description="See how Windows audio drivers move sound through DMA: a deterministic simulator "
+        "of PortCls, the 8237, the SB16, HD Audio and AC'97, with a visualiser.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that command is not part of this installation
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, or a usage error already reported
+        return exc.code if isinstance(exc.code, int) else 2
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from cli.open_cmd import open_window
+
+        return open_window(None)
+    return int(handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
