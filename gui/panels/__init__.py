@@ -1,0 +1,1 @@
+"""The window's panels, one module each, named after what they show."""
