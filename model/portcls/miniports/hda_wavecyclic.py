@@ -440,6 +440,10 @@ class MiniportWaveCyclicStreamHDA(ComObject):
     def buffer_address(self) -> int:
         return self.dma.buffer_va
 
+    def probe_position(self) -> int:
+        """What GetPosition would return, read from the descriptor's LPIB without a traced register read."""
+        return self.system.machine.hda.stream_descriptor(self.descriptor).lpib
+
     @property
     def sink(self) -> AudioSink | None:
         """What the codec played from this stream's descriptor (render)."""

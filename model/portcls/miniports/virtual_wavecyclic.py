@@ -184,6 +184,13 @@ class MiniportWaveCyclicStreamVirtual(ComObject):
             return self.moved
         return self.run_base + self.format.bytes_for(self.system.now_ns - self.run_start_ns)
 
+    def probe_position(self) -> int:
+        """What GetPosition would return now, without moving any data."""
+        if not self.cycle:
+            return self.offset
+        ahead = max(0, self._due() - self.moved) if self.state == KSSTATE.KSSTATE_RUN else 0
+        return (self.offset + ahead) % self.cycle
+
     def _catch_up(self) -> None:
         """Play (render) or record (capture) every byte due by now, in order, across the wrap."""
         target = self._due()

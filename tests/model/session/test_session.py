@@ -249,3 +249,16 @@ def test_history_survives_any_sequence_of_jumps(every: int) -> None:
         assert list(session.step_starts())[: len(session.system.trace.step_starts)] == session.system.trace.step_starts
     session.goto_step(furthest)
     assert lines(session) == reference
+
+
+@pytest.mark.parametrize("device", ["sb16", "hda", "virtual"])
+def test_probe_position_equals_getposition_without_side_effects(device: str) -> None:
+    session = new_session(device)
+    system = session.system
+    for _ in range(40):
+        session.run(max_steps=3)
+        before = len(system.trace)
+        digest = system.state_digest()
+        probed = system.get("stream").probe_position()
+        assert len(system.trace) == before and system.state_digest() == digest  # probing changed nothing
+        assert system.call("stream", "GetPosition", context="dispatch").out["Position"] == probed
