@@ -42,13 +42,14 @@ from typing import TYPE_CHECKING, Any
 
 from model.hardware.audio_io import AudioSink, AudioSource
 from model.hardware.unit_clock import UnitClock
+from model.hardware.wake_up import WakeUp
 from model.trace import IocRecord, StateRecord
 from model.wave_format import WaveFormat
 
 if TYPE_CHECKING:
     from model.hardware.interrupts import InterruptController
     from model.hardware.memory import PhysicalMemory
-    from model.simulator import Event, Simulator
+    from model.simulator import Simulator
 
 N_ENTRIES = 32
 BD_ENTRY_BYTES = 8
@@ -276,8 +277,7 @@ class Ac97Controller:
                 box.source = AudioSource()
             self.boxes[name] = box
         self._line_high = False
-        self._wake: Event | None = None
-        self._wake_time = -1
+        self._wake = WakeUp(sim, self.name, self._schedule)
         self._reset_codec()
 
     # --- handy accessors ----------------------------------------------------------------------
@@ -705,19 +705,7 @@ class Ac97Controller:
             t = max(t, self.sim.now_ns)
             if target < 0 or t < target:
                 target, name = t, label
-        if target == self._wake_time:
-            return
-        self.sim.cancel(self._wake)
-        self._wake, self._wake_time = None, target
-        if target >= 0:
-            self._wake = self.sim.schedule_at(target, self._on_wake, name=name, source=self.name)
-
-    def _on_wake(self) -> None:
-        # The simulator synced every device before this event ran; that sync normally
-        # re-armed the wake-up already, so re-arm only if it did not.
-        if self._wake_time <= self.sim.now_ns:
-            self._wake, self._wake_time = None, -1
-            self._schedule()
+        self._wake.set(target, name)
 
     # --- interrupts ---------------------------------------------------------------------------
     def _update_irq(self, *, new_condition: bool = False) -> None:

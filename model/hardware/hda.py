@@ -39,13 +39,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from model.hardware.audio_io import AudioSink, AudioSource
 from model.hardware.unit_clock import UnitClock
+from model.hardware.wake_up import WakeUp
 from model.trace import IocRecord, StateRecord
 from model.wave_format import WaveFormat
 
 if TYPE_CHECKING:
     from model.hardware.interrupts import InterruptController
     from model.hardware.memory import PhysicalMemory
-    from model.simulator import Event, Simulator
+    from model.simulator import Simulator
 
 N_INPUT = 4
 N_OUTPUT = 4
@@ -397,8 +398,7 @@ class HdaController:
                 s.source = AudioSource()
             self.streams.append(s)
         self._line_high = False
-        self._wake: Event | None = None
-        self._wake_time = -1
+        self._wake = WakeUp(sim, self.name, self._schedule)
         self._reset_controller()
 
     # --- handy accessors ----------------------------------------------------------------------
@@ -766,19 +766,7 @@ class HdaController:
                 if target < 0 or t < target:
                     target = max(t, self.sim.now_ns)
                     name = f"HDA {s.name} BDL entry {s.entry_index} end"
-        if target == self._wake_time:
-            return
-        self.sim.cancel(self._wake)
-        self._wake, self._wake_time = None, target
-        if target >= 0:
-            self._wake = self.sim.schedule_at(target, self._on_wake, name=name, source=self.name)
-
-    def _on_wake(self) -> None:
-        # The simulator synced every device before this event ran; that sync normally
-        # re-armed the wake-up already, so re-arm only if it did not.
-        if self._wake_time <= self.sim.now_ns:
-            self._wake, self._wake_time = None, -1
-            self._schedule()
+        self._wake.set(target, name)
 
     # --- interrupts and position buffer -------------------------------------------------------
     @property

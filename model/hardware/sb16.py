@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 from model.hardware.audio_io import AudioSink, AudioSource
 from model.hardware.dma_controller import TransferType
 from model.hardware.unit_clock import UnitClock
+from model.hardware.wake_up import WakeUp
 from model.trace import BlockEndRecord
 from model.wave_format import WaveFormat
 
 if TYPE_CHECKING:
     from model.hardware.dma_controller import DmaControllerPair
     from model.hardware.interrupts import InterruptController
-    from model.simulator import Event, Simulator
+    from model.simulator import Simulator
 
 DSP_VERSION = (4, 5)
 
@@ -136,8 +137,7 @@ class SoundBlaster16:
         self.clock = UnitClock()
         self.sink = AudioSink("SB16 output")
         self.source = AudioSource()
-        self._wake: Event | None = None
-        self._wake_time = -1
+        self._wake = WakeUp(sim, self.name, self._schedule)
         self._in_sync = False
         self._attach_channels()
 
@@ -476,19 +476,7 @@ class SoundBlaster16:
             ahead = min(t.left, to_tc)
             target = self.clock.time_of(t.units_done + ahead)
             name = "SB16 block end" if t.left <= to_tc else f"8237 ch{t.channel} terminal count"
-        if target == self._wake_time:
-            return
-        self.sim.cancel(self._wake)
-        self._wake, self._wake_time = None, target
-        if target >= 0:
-            self._wake = self.sim.schedule_at(target, self._on_wake, name=name, source=self.name)
-
-    def _on_wake(self) -> None:
-        # The simulator synced every device before running this event, and that sync
-        # already armed the next wake-up; re-arm only if it did not.
-        if self._wake_time <= self.sim.now_ns:
-            self._wake, self._wake_time = None, -1
-            self._schedule()
+        self._wake.set(target, name)
 
     def predict_terminal_count(self, channel: int) -> int | None:
         """When ``channel`` will reach terminal count if nothing changes (None if it is not moving)."""

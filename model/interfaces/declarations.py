@@ -262,25 +262,28 @@ IDMACHANNELSLAVE = _interface(
     ),
 )
 
+# IPort::Init, which both port interfaces inherit from IPort.
+_IPORT_INIT = _m(
+    "Init",
+    "NTSTATUS",
+    PASSIVE,
+    "Binds the port to its miniport and adapter (IPort::Init).",
+    PORTCLS + "nf-portcls-iport-init",
+    P("DeviceObject", "PDEVICE_OBJECT", "The adapter's device object.", default="device"),
+    P("Irp", "PIRP", "The IRP_MN_START_DEVICE request.", optional=True),
+    P("UnknownMiniport", "PUNKNOWN", "The miniport to bind.", default="miniport"),
+    P("UnknownAdapter", "PUNKNOWN", "The adapter's common object.", optional=True),
+    P("ResourceList", "PRESOURCELIST", "The device's resources.", default="resources"),
+    mutates=True,
+)
+
 IPORTWAVECYCLIC = _interface(
     "IPortWaveCyclic",
     "{B4C90A26-5791-11D0-86F9-00A0C911B544}",
     "IUnknown",
     "The WaveCyclic port driver: copies between the client and the cyclic common buffer.",
     PORTCLS + "nn-portcls-iportwavecyclic",
-    _m(
-        "Init",
-        "NTSTATUS",
-        PASSIVE,
-        "Binds the port to its miniport and adapter (IPort::Init).",
-        PORTCLS + "nf-portcls-iport-init",
-        P("DeviceObject", "PDEVICE_OBJECT", "The adapter's device object.", default="device"),
-        P("Irp", "PIRP", "The IRP_MN_START_DEVICE request.", optional=True),
-        P("UnknownMiniport", "PUNKNOWN", "The miniport to bind.", default="miniport"),
-        P("UnknownAdapter", "PUNKNOWN", "The adapter's common object.", optional=True),
-        P("ResourceList", "PRESOURCELIST", "The device's resources.", default="resources"),
-        mutates=True,
-    ),
+    _IPORT_INIT,
     _m(
         "NewMasterDmaChannel",
         "NTSTATUS",
@@ -330,19 +333,7 @@ IPORTWAVEPCI = _interface(
     "IUnknown",
     "The WavePci port driver: hands the miniport the client's own pages as mappings.",
     PORTCLS + "nn-portcls-iportwavepci",
-    _m(
-        "Init",
-        "NTSTATUS",
-        PASSIVE,
-        "Binds the port to its miniport and adapter (IPort::Init).",
-        PORTCLS + "nf-portcls-iport-init",
-        P("DeviceObject", "PDEVICE_OBJECT", "The adapter's device object.", default="device"),
-        P("Irp", "PIRP", "The IRP_MN_START_DEVICE request.", optional=True),
-        P("UnknownMiniport", "PUNKNOWN", "The miniport to bind.", default="miniport"),
-        P("UnknownAdapter", "PUNKNOWN", "The adapter's common object.", optional=True),
-        P("ResourceList", "PRESOURCELIST", "The device's resources.", default="resources"),
-        mutates=True,
-    ),
+    _IPORT_INIT,
     _m(
         "NewMasterDmaChannel",
         "NTSTATUS",
