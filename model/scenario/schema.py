@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
@@ -22,6 +23,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     Tag,
+    WrapValidator,
     create_model,
     model_validator,
 )
@@ -31,7 +33,7 @@ from model.contract.rules import RULES
 from model.kernel.contexts import USER_CONTEXTS
 from model.kernel.types import NTSTATUS
 from model.scenario.errors import found, show, suggest
-from model.scenario.methods import ARG_MODELS, METHOD_NAMES
+from model.scenario.methods import ARG_MODELS, METHOD_NAMES, LazyModels
 from model.session.breakpoints import OPERATORS, BreakKind
 from model.topology import DEVICE_KINDS, _load_device_kinds
 from model.trace import RECORD_KINDS
@@ -377,7 +379,7 @@ def _call_action_model(name: str) -> type[CallActionBase]:
     )
 
 
-CALL_ACTIONS: dict[str, type[CallActionBase]] = {name: _call_action_model(name) for name in METHOD_NAMES}
+CALL_ACTIONS: Mapping[str, type[CallActionBase]] = LazyModels(METHOD_NAMES, _call_action_model)
 
 
 def _unknown_method(value: Any) -> Any:
@@ -424,16 +426,24 @@ def tagged_union(members: list[Any], tagger: Any, missing: str) -> Any:
     ]
 
 
-Action = tagged_union(
-    [
-        Annotated[IoAction, Tag("tag:io")],
-        Annotated[NoteAction, Tag("tag:note")],
-        Annotated[UnknownMethodAction, Tag("tag:call?")],
-        *(Annotated[model, Tag(f"tag:call:{name}")] for name, model in CALL_ACTIONS.items()),
-    ],
-    _action_tag,
-    "an action needs object and method (an interface call), io (a port write) or note",
-)
+def _validate_action(value: Any, handler: Any) -> Any:
+    """Choose the action's model by its keys (never by trial) and build a call's model on first use.
+
+    A discriminated union of every method's model would be built at import, which is what
+    made starting slow; a nested model's errors keep their path (``action[3].args.X``).
+    """
+    tag = _action_tag(value)
+    if tag is None:
+        raise PydanticCustomError(
+            "scenario", "an action needs object and method (an interface call), io (a port write) or note", {}
+        )
+    if tag.startswith("tag:call:"):
+        return CALL_ACTIONS[tag.removeprefix("tag:call:")].model_validate(value)
+    model = {"tag:io": IoAction, "tag:note": NoteAction, "tag:call?": UnknownMethodAction}[tag]
+    return model.model_validate(value)
+
+
+Action = Annotated[Any, WrapValidator(_validate_action)]
 
 
 # --- faults --------------------------------------------------------------------------------------------------
