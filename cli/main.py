@@ -23,6 +23,7 @@ examples:
   dmaviz run sb16_underrun            run a built-in scenario headless and check it
   dmaviz run my_bug.toml --until 2s --trace out.jsonl
   dmaviz check my_bug.toml            validate a scenario file only
+  dmaviz shot sb16_underrun --out underrun.png   a picture of its most telling moment, offscreen
 
 exit status: 0 = every expectation holds, 1 = an expectation failed,
              2 = invalid input (unreadable file, schema error, unknown name)

@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui import scenario_source
+from gui.debugger.actions import Debugger, tip_with_keys
+from gui.debugger.breakpoints_panel import BreakpointsPanel
+from gui.debugger.timeline_panel import TimelinePanel
 from gui.error_reporting import ExceptionRecorder, recorder
 from gui.icons import app_icon, icon
 from gui.panels.base import Panel
@@ -41,7 +44,7 @@ from gui.view_models.stream import find_pins
 
 MAX_RECENT = 8
 STATUS_INTERVAL_S = 1 / 15
-LAYOUT_VERSION = 2  # bump when the default layout changes, so old saved layouts are not restored
+LAYOUT_VERSION = 3  # bump when the default layout changes, so old saved layouts are not restored
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +85,8 @@ class MainWindow(QMainWindow):
             MethodsPanel,
             EventLogPanel,
             DescriptionPanel,
+            BreakpointsPanel,
+            TimelinePanel,
         ):
             panel = panel_type(self.controller)
             self.panels[panel.key] = panel
@@ -136,10 +141,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(right, d["description"])
         self.splitDockWidget(d["description"], d["positions"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["positions"], d["registers"], Qt.Orientation.Vertical)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d["timeline"])  # the whole width, short
         # Tabs only after the splits: splitting a tabbed dock moves the whole tab group.
         self.tabifyDockWidget(d["log"], d["memory"])
         self.tabifyDockWidget(d["description"], d["objects"])
         self.tabifyDockWidget(d["registers"], d["methods"])
+        self.tabifyDockWidget(d["objects"], d["breakpoints"])
         for dock in d.values():
             dock.show()
         for front in ("description", "registers", "log"):
@@ -147,6 +154,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([d["buffer"], d["description"]], [960, 640], Qt.Orientation.Horizontal)
         self.resizeDocks([d["buffer"], d["counter"], d["log"]], [310, 330, 260], Qt.Orientation.Vertical)
         self.resizeDocks([d["description"], d["positions"], d["registers"]], [300, 250, 350], Qt.Orientation.Vertical)
+        self.resizeDocks([d["timeline"]], [150], Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
         self._default_layout()
@@ -183,7 +191,9 @@ class MainWindow(QMainWindow):
         )
         self.act_run.setCheckable(True)
         self.act_pause = self._action("&Break", c.pause, "Pause", "Pause the simulation")
-        self.act_pause.setShortcuts([QKeySequence("Pause"), QKeySequence("Ctrl+Break")])
+        # Qt has no "Break" key: Ctrl+Break arrives as Ctrl+Cancel (Windows) or Ctrl+Pause (X11).
+        self.act_pause.setShortcuts([QKeySequence(k) for k in ("Pause", "Ctrl+Cancel", "Ctrl+Pause")])
+        tip_with_keys(self.act_pause, "Pause the simulation", "Pause, Ctrl+Break")
         self.act_step = self._action("&Step", c.step, "F10", "Run the next event, then stop")
         self.act_step_into = self._action(
             "Step &Into", c.step_into, "F11", "Stop before the next interface call inside the event"
@@ -191,6 +201,7 @@ class MainWindow(QMainWindow):
         self.act_step_out = self._action("Step &Out", c.step_out, "Shift+F11", "Finish the current call and stop")
         self.act_step_back = self._action("Step &Back", c.step_back, "Shift+F10", "Go back one event")
         self.act_step_back.setShortcuts([QKeySequence("Shift+F10"), QKeySequence("Ctrl+Shift+F10")])
+        tip_with_keys(self.act_step_back, "Go back one event")
         self.act_restart = self._action("Res&tart", c.restart, "Ctrl+Shift+F5", "Back to the very beginning")
         self.act_presentation = self._action(
             "&Presentation Mode", self._toggle_presentation, "Ctrl+Shift+P", "Larger text and lines for a projector"
@@ -207,6 +218,7 @@ class MainWindow(QMainWindow):
             action.setToolTip(f"{text.replace('&', '')} theme")
             action.triggered.connect(lambda _checked, m=mode: self.set_theme_mode(m))
         self.act_about = self._action("&About dmaviz", self._about, None, "What dmaviz is")
+        self.debugger = Debugger(self)  # F9, Run to Time/Event, faster/slower (gui/debugger/actions.py)
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
@@ -223,6 +235,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_reload)
         file_menu.addAction(self.act_save)
         file_menu.addSeparator()
+        from gui.export.dialog import add_export_actions  # the picture actions live with the exporter
+
+        self.act_export_picture, self.act_copy_picture = add_export_actions(self, file_menu)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         sim_menu = bar.addMenu("&Simulation")
         for action in (
@@ -235,6 +251,13 @@ class MainWindow(QMainWindow):
             self.act_restart,
         ):
             sim_menu.addAction(action)
+        dbg = self.debugger
+        sim_menu.addSeparator()
+        for action in (dbg.act_run_to_time, dbg.act_run_to_event, dbg.act_toggle, dbg.act_show_breakpoints):
+            sim_menu.addAction(action)
+        sim_menu.addSeparator()
+        sim_menu.addAction(dbg.act_faster)
+        sim_menu.addAction(dbg.act_slower)
         view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -266,8 +289,13 @@ class MainWindow(QMainWindow):
             self.act_step_out,
             self.act_step_back,
             self.act_restart,
+            self.debugger.act_run_to_time,
+            self.debugger.act_run_to_event,
+            self.debugger.act_toggle,
         ):
             tb.addAction(action)
+        for action in self.debugger.actions:
+            tb.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)  # names: tooltips
         tb.addSeparator()
         speed_label_widget = QLabel(" Speed ", self)
         self.speed_box = QComboBox(self)
@@ -340,6 +368,7 @@ class MainWindow(QMainWindow):
             ("presentation", self.act_presentation),
         ):
             action.setIcon(icon(name, theme.text))
+        self.debugger.apply_theme(theme)
         self._on_running(self.controller.running)
         for panel in self.panels.values():
             panel.apply_theme(theme)
@@ -429,7 +458,7 @@ class MainWindow(QMainWindow):
         if self.scenario is None or not self.controller.has_session:
             return False
         try:
-            text = self.scenario.to_toml(self.controller.session)
+            text = self.scenario.to_toml(self.controller.session, self.controller.user_breakpoints())
             path.write_text(text, encoding="utf-8")
         except (OSError, ScenarioLoadError) as exc:
             self._message("Could not save the session", str(exc))
@@ -495,7 +524,8 @@ class MainWindow(QMainWindow):
 
     def _speed_changed(self) -> None:
         self.controller.set_speed(self.speed_box.currentData())
-        self.settings.setValue("speed_index", self.speed_box.currentIndex())
+        speed = self.speed_box.currentData()
+        self.settings.setValue("speed", "fastest" if speed is None else speed)
 
     def _on_running(self, running: bool) -> None:
         self.act_run.setChecked(running)
@@ -552,7 +582,9 @@ class MainWindow(QMainWindow):
         self.status_next.setText(view.next_text)
         run = "paused"
         if c.running:
-            run = f"running {speed_label(c.speed)}" + (" — can't keep up" if c.behind else "")
+            run = f"running {speed_label(None if c.run_fast else c.speed)}" + (" — can't keep up" if c.behind else "")
+            if c.temporary is not None:
+                run = "running to target" + (", fastest" if c.run_fast else f" {speed_label(c.speed)}")
         self.status_run.setText(run)
         self.status_history.setText(view.history_text)
         self.status_history.setVisible(bool(view.history_text))
@@ -597,12 +629,13 @@ class MainWindow(QMainWindow):
         state = s.value("window/state")
         if isinstance(state, QByteArray | bytes) and int(s.value("window/layout_version", 0) or 0) == LAYOUT_VERSION:
             self.restoreState(QByteArray(state), LAYOUT_VERSION)
-        index = s.value("speed_index")
+        # The speed itself, not its index: the list of speeds may grow.
+        saved = s.value("speed")
         try:
-            speed_index = int(index) if index is not None else SPEEDS.index(1.0)
+            speed = None if saved == "fastest" else float(saved) if saved is not None else 1.0
         except (TypeError, ValueError):
-            speed_index = SPEEDS.index(1.0)
-        self.speed_box.setCurrentIndex(max(0, min(len(SPEEDS) - 1, speed_index)))
+            speed = 1.0
+        self.speed_box.setCurrentIndex(SPEEDS.index(speed) if speed in SPEEDS else SPEEDS.index(1.0))
         self._fill_recent_menu()
 
     def save_settings(self) -> None:

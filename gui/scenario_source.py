@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from model import scenario as scenarios
 from model.scenario import Scenario, ScenarioError
+from model.session.breakpoints import Breakpoint
 from model.session.session import Session
 
 
@@ -40,9 +41,13 @@ class LoadedScenario:
     def can_save(self) -> bool:
         return True
 
-    def to_toml(self, session: Session) -> str:
-        """The scenario plus the calls made interactively in ``session``: a file that replays the session."""
-        return self.scenario.to_toml(extra_actions=session.recorded_actions(), breakpoints=session.breakpoints)
+    def to_toml(self, session: Session, breakpoints: Sequence[Breakpoint] | None = None) -> str:
+        """The scenario plus the calls made interactively in ``session``: a file that replays the session.
+
+        ``breakpoints``: the ones to save (default: the session's; the window leaves out a Run to target).
+        """
+        saved = list(session.breakpoints if breakpoints is None else breakpoints)
+        return self.scenario.to_toml(extra_actions=session.recorded_actions(), breakpoints=saved)
 
 
 def builtin_scenarios() -> list[tuple[str, str]]:

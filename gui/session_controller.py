@@ -11,26 +11,41 @@
 * The GUI thread never blocks for more than a frame: a run chunk stops at the deadline
   and the next tick carries on. When the machine cannot keep up with the speed asked
   for, simulated time falls behind instead of the window freezing.
+* Breakpoints stop a chunked run exactly where an unchunked ``Session.run`` stops. A chunk
+  ends by moving the clock past the last event (``advance_to``), and the session checks time
+  and position breakpoints only around events, so the controller checks those two kinds
+  over the clock moves itself (``_run_chunks``, ``_run_chunk``).
+* Run to time / Run to event is Go with a *temporary* breakpoint: it is in the session's
+  list while the run lasts, never shown in the Breakpoints panel, never saved.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from gui.debugger.logic import default_violation_breakpoint, stop_text
 from gui.view_models.counter import CounterHistory, MarkerHistory
 from gui.view_models.stream import NO_HARDWARE, HardwareRef, counter_value, locate_hardware, pick_pin
-from model.session.session import RunResult, Session, StopReason
+from model.probes import stream_positions
+from model.session.breakpoints import BreakKind, Breakpoint
+from model.session.session import BreakHit, RunResult, Session, StopReason, crossed
 from model.system import CallResult
 from model.units import MS, S
 
 FRAME_INTERVAL_S = 1 / 60
 FRAME_MS = 16
 SIM_BUDGET_S = 0.008  # of each 16.7 ms frame, for the simulation; the rest is for painting
-SPEEDS: tuple[float | None, ...] = (0.001, 0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0, None)
+# 1-2-5 steps from a thousandth of real time to a thousand times it, then "as fast as possible" (None).
+SLOW_SPEEDS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5)
+FAST_SPEEDS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+SPEEDS: tuple[float | None, ...] = (*SLOW_SPEEDS, *FAST_SPEEDS, None)
 
 
 def speed_label(speed: float | None) -> str:
@@ -57,6 +72,9 @@ class SessionController(QObject):
     session_replaced = Signal()
     stopped = Signal(str)  # why a run stopped by itself (breakpoint, end of schedule)
     call_made = Signal(object, object)  # (CallResult, method name) after an interactive call
+    breakpoints_changed = Signal()  # added, removed, enabled or disabled (hit counts change with the frames)
+    breakpoint_hit = Signal(object)  # BreakHit: a breakpoint or a run-to target stopped a run or a step
+    forked = Signal(int)  # a call made in the past started a new history at this step
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +94,12 @@ class SessionController(QObject):
         self._last_paint = 0.0
         self._last_tick = 0.0
         self._target_ns = 0.0
+        self.temporary: Breakpoint | None = None  # the target of Run to time / Run to event
+        self.run_fast = False  # this run goes as fast as possible whatever the speed (run to)
+        self.hit_marks: list[tuple[int, int]] = []  # (t_ns, step) where breakpoints stopped, for the timeline
+        # Positions at the last event before the clock moved on without one (see _run_chunk); None when the
+        # clock has not moved since the last event.
+        self._anchor: dict[str, int] | None = None
         self._frame_timer = QTimer(self)
         self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._frame_timer.setInterval(FRAME_MS)
@@ -103,9 +127,13 @@ class SessionController(QObject):
         if self._session is not None:
             self._session.unsubscribe(self._on_session_event)
         self._session = session
+        default = default_violation_breakpoint(session.breakpoints)
+        if default is not None:
+            session.breakpoints.append(default)  # break on violation is on by default
         session.subscribe(self._on_session_event)
         self.generation += 1
         self.pin_id = None
+        self.hit_marks = []
         self._new_epoch()
         self.session_replaced.emit()
         self._request_paint()
@@ -125,6 +153,7 @@ class SessionController(QObject):
         """Time went backwards or the objects changed: drop histories that describe another present."""
         self.epoch += 1
         self.markers.reset()
+        self._anchor = None
         self._locate()
         if self._session is not None:
             self.counter.truncate_after(self._session.now_ns)
@@ -185,7 +214,14 @@ class SessionController(QObject):
         if kind in ("jump", "restart"):
             self._new_epoch()
         elif kind in ("call", "fork"):
+            self._anchor = None  # replay applies a call, then measures the next step from there
             self._locate()  # a call may have created or destroyed objects
+        if kind == "fork" and self._session is not None:
+            step = self._session.step_index
+            self.hit_marks = [m for m in self.hit_marks if m[1] <= step]
+            self.forked.emit(step)
+        elif kind == "breakpoints":
+            self.breakpoints_changed.emit()
         self._dirty = True
         if not self._in_command:
             self._request_paint()
@@ -241,9 +277,17 @@ class SessionController(QObject):
 
     def step(self) -> RunResult:
         self.pause()
-        result = self._command(self.session.step)
+        result = self._command(self._step)
         self.last_result = result
+        if result.reason == StopReason.BREAKPOINT:
+            self._report_stop(result)
         return result
+
+    def _step(self) -> RunResult:
+        session = self.session
+        if session.frozen is None and self._anchor is not None and self._watch_positions():
+            return self._step_from_anchor(None)
+        return session.step()
 
     def step_into(self) -> RunResult:
         self.pause()
@@ -269,17 +313,50 @@ class SessionController(QObject):
         self.pause()
         self._command(lambda: self.session.goto_record(seq))
 
+    def goto_time(self, t_ns: int) -> None:
+        """Jump to simulated time ``t_ns`` of the recorded history (timeline click); breakpoints do not stop it."""
+        self.pause()
+        self._command(lambda: self._goto_time(max(0, t_ns)))
+
+    def _goto_time(self, t_ns: int) -> None:
+        session = self.session
+        records, starts = session.records(), session.step_starts()
+        end = len(records)
+        # The steps whose first record is at or before t_ns (steps start in time order), as Session.goto_time.
+        step = bisect.bisect_right(starts, t_ns, key=lambda s: records[s].t_ns if s < end else t_ns + 1)
+        session.goto_step(step)
+        if session.now_ns < t_ns and session.frozen is None:
+            with self._breakpoints_off():
+                session.run(until_ns=t_ns)  # between two events: only the clock moves
+
     def restart(self) -> None:
         self.pause()
         self._command(self.session.restart)
 
     def run_for(self, duration_ns: int) -> RunResult:
-        """Run ``duration_ns`` of simulated time at once (tests, benchmarks, scripted moments)."""
+        """Run ``duration_ns`` of simulated time at once (tests, benchmarks, scripted moments).
+
+        Breakpoints do not stop it: it goes to a moment, as ``--at`` and pictures ask.
+        """
         self.pause()
         session = self.session
-        result = self._command(lambda: self._run_chunks(session.now_ns + duration_ns, None))
+
+        def run() -> RunResult:
+            with self._breakpoints_off():
+                return self._run_chunks(session.now_ns + duration_ns, None)
+
+        result = self._command(run)
         self.last_result = result
         return result
+
+    @contextmanager
+    def _breakpoints_off(self) -> Iterator[None]:
+        session = self.session
+        saved, session.breakpoints = session.breakpoints, []
+        try:
+            yield
+        finally:
+            session.breakpoints = saved
 
     def call(self, target: str, method: str, args: dict[str, Any], context: str | None) -> CallResult:
         """An interactive call: recorded by the session so replay and 'save as scenario' repeat it."""
@@ -301,6 +378,7 @@ class SessionController(QObject):
         if self._running or self._session is None:
             return
         if self.session.next_event() is None:
+            self._clear_temporary()
             self.stopped.emit("nothing left to run")
             return
         self._running = True
@@ -312,6 +390,7 @@ class SessionController(QObject):
         self.running_changed.emit(True)
 
     def pause(self) -> None:
+        self._clear_temporary()  # Break, or any other command, ends a Run to
         if not self._running:
             return
         self._running = False
@@ -333,8 +412,9 @@ class SessionController(QObject):
         elapsed = min(start - self._last_tick, 0.1)  # after a stall, do not try to catch up seconds
         self._last_tick = start
         target: int | None = None
-        if self.speed is not None:
-            self._target_ns += elapsed * S * self.speed
+        speed = None if self.run_fast else self.speed
+        if speed is not None:
+            self._target_ns += elapsed * S * speed
             target = int(self._target_ns)
         deadline = start + SIM_BUDGET_S
         self._in_command = True
@@ -345,15 +425,74 @@ class SessionController(QObject):
         self.last_result = result
         self._follow_hardware()
         if result.reason == StopReason.DEADLINE or (target is not None and self._session.now_ns < target):
-            self.behind = self.speed is not None
+            self.behind = speed is not None
             self._target_ns = float(self._session.now_ns)
         else:
             self.behind = False
         self._dirty = True
         if result.reason in (StopReason.BREAKPOINT, StopReason.END, StopReason.FROZEN):
+            self._report_stop(result)  # before pause(): it tells a run-to target from a breakpoint
             self.pause()
-            self.stopped.emit(_stop_text(result))
         self._paint()
+
+    def _report_stop(self, result: RunResult) -> None:
+        """Say why a run (or a step) stopped; a breakpoint stop is marked for the timeline and the log."""
+        hit = result.hit
+        if result.reason == StopReason.BREAKPOINT and hit is not None:
+            session = self.session
+            temporary = hit.breakpoint is self.temporary
+            if not temporary:
+                self.hit_marks.append((session.now_ns, session.step_index))
+            index = next((i for i, bp in enumerate(self.user_breakpoints()) if bp is hit.breakpoint), None)
+            self.stopped.emit(stop_text(hit.breakpoint, hit.record, index, temporary))
+            self.breakpoint_hit.emit(hit)
+            return
+        self.stopped.emit(_stop_text(result))
+
+    # --- breakpoints ----------------------------------------------------------------------------------
+    def user_breakpoints(self) -> list[Breakpoint]:
+        """The session's breakpoints, without a run-to target: what the panel lists and a saved file holds."""
+        if self._session is None:
+            return []
+        return [bp for bp in self._session.breakpoints if bp is not self.temporary]
+
+    def add_breakpoint(self, bp: Breakpoint) -> Breakpoint:
+        return self.session.add_breakpoint(bp)
+
+    def remove_breakpoint(self, bp: Breakpoint) -> None:
+        self.session.remove_breakpoint(bp)
+
+    def set_breakpoint_enabled(self, bp: Breakpoint, enabled: bool) -> None:
+        if bp.enabled != enabled:
+            bp.enabled = enabled
+            self.breakpoints_changed.emit()
+
+    def clear_breakpoints(self) -> None:
+        for bp in self.user_breakpoints():
+            self.session.remove_breakpoint(bp)
+
+    # --- run to ----------------------------------------------------------------------------------------
+    def run_to(self, target: Breakpoint, *, fast: bool = True) -> None:
+        """Go until ``target`` matches (a temporary breakpoint); ``fast``: as fast as possible."""
+        self.pause()
+        self.temporary = target
+        self.session.breakpoints.append(target)
+        self.run_fast = fast
+        self.run()
+
+    def run_to_time(self, t_ns: int, *, fast: bool = True) -> None:
+        """Run forward to ``t_ns``; a moment already passed is a jump back instead."""
+        if t_ns <= self.session.now_ns:
+            self.goto_time(t_ns)
+            return
+        self.run_to(Breakpoint(BreakKind.TIME, time_ns=t_ns), fast=fast)
+
+    def _clear_temporary(self) -> None:
+        self.run_fast = False
+        if self.temporary is not None:
+            target, self.temporary = self.temporary, None
+            if self._session is not None and target in self._session.breakpoints:
+                self._session.breakpoints.remove(target)
 
     def _run_chunks(self, target_ns: int | None, deadline: float | None) -> RunResult:
         """Run to ``target_ns`` (None: until the deadline) in chunks, sampling the counter after each."""
@@ -367,15 +506,101 @@ class SessionController(QObject):
             if target_ns is not None and now >= target_ns:
                 return RunResult(StopReason.TIME, total)
             chunk_end = now + interval if target_ns is None else min(target_ns, now + interval)
-            result = session.run(until_ns=chunk_end, deadline=stop)
+            timed = self._time_breakpoint(now, chunk_end)
+            if timed is not None and timed.time_ns is not None:
+                chunk_end = timed.time_ns  # stop the chunk there: the session checks it only before an event
+            result = self._run_chunk(chunk_end, stop)
             total += result.steps
             self._sample(force=False)
+            if timed is not None and result.reason in (StopReason.TIME, StopReason.END) and session.now_ns == chunk_end:
+                # No event at or after it within the chunk, so the session did not see it: as Session.run would.
+                result = RunResult(StopReason.BREAKPOINT, result.steps, self._hit(timed))
             if result.reason not in (StopReason.TIME, StopReason.STEP):
                 if result.reason == StopReason.END and target_ns is not None and session.now_ns < target_ns:
                     continue  # nothing scheduled yet, but time still passes (a silent machine)
                 return RunResult(result.reason, total, result.hit)
             if stop is not None and stop():
                 return RunResult(StopReason.DEADLINE, total)
+
+    def _time_breakpoint(self, now: int, until: int) -> Breakpoint | None:
+        """The earliest enabled time breakpoint in (now, until]."""
+        times = [
+            bp
+            for bp in self.session.breakpoints
+            if bp.enabled and bp.kind == BreakKind.TIME and bp.time_ns is not None and now < bp.time_ns <= until
+        ]
+        return min(times, key=lambda bp: bp.time_ns or 0) if times else None
+
+    def _watch_positions(self) -> bool:
+        return any(bp.enabled and bp.kind == BreakKind.POSITION for bp in self.session.breakpoints)
+
+    def _run_chunk(self, until: int, stop: Callable[[], bool] | None) -> RunResult:
+        """``Session.run(until_ns=until)``, with position breakpoints checked over the clock moves.
+
+        The session measures a step's position change from where the clock was before the
+        step; after a chunk that ended by moving the clock, that is the chunk's end, not the
+        last event. So the positions at the last event are kept (the anchor) before the clock
+        moves on, and the next step is checked from there too: exactly what an unchunked run sees.
+        """
+        session = self.session
+        if not self._watch_positions():
+            self._anchor = None
+            return session.run(until_ns=until, deadline=stop)
+        total = 0
+
+        def beyond() -> bool:
+            event = session.next_event()
+            return event is None or event.time_ns > until
+
+        while True:
+            if beyond():
+                if self._anchor is None and session.now_ns < until:
+                    self._anchor = stream_positions(session.system)
+                result = session.run(until_ns=until, deadline=stop)  # no event left in the chunk: the clock moves
+                return RunResult(result.reason, total + result.steps, result.hit)
+            if self._anchor is not None:
+                result = self._step_from_anchor(until)
+                total += result.steps
+                if result.reason == StopReason.BREAKPOINT:
+                    return RunResult(result.reason, total, result.hit)
+            else:
+                result = session.run(until_ns=until, deadline=lambda: beyond() or (stop is not None and stop()))
+                total += result.steps
+                if result.reason != StopReason.DEADLINE:
+                    return RunResult(result.reason, total, result.hit)
+            if stop is not None and stop():
+                return RunResult(StopReason.DEADLINE, total)
+
+    def _step_from_anchor(self, until: int | None) -> RunResult:
+        """One step, its position breakpoints checked from the anchor (the last event before the clock moved)."""
+        session = self.session
+        anchor, self._anchor = self._anchor or {}, None
+        result = session.run(until_ns=until, max_steps=1)
+        if result.steps == 0:
+            self._anchor = anchor  # no event ran (a time breakpoint came first): the anchor still stands
+            return result
+        if result.hit is not None and result.hit.record is not None:
+            return result  # a record matched: the session's answer stands
+        names = session.system.aliases
+        after = stream_positions(session.system)
+        for bp in session.breakpoints:
+            if not bp.enabled or bp.kind != BreakKind.POSITION or bp.offset is None:
+                continue
+            key = names.get(bp.object or "pin", bp.object or "pin")
+            if key in anchor and key in after and crossed(anchor[key], after[key], bp.offset):
+                if result.hit is not None:
+                    if result.hit.breakpoint is bp:
+                        return result
+                    result.hit.breakpoint.hits -= 1  # the first in the list wins, as in Session.run
+                return RunResult(StopReason.BREAKPOINT, result.steps, self._hit(bp))
+        return result
+
+    def _hit(self, bp: Breakpoint) -> BreakHit:
+        """Count a hit the session could not see (see _run_chunks) as Session.run counts its own."""
+        bp.hits += 1
+        hit = BreakHit(bp, None)
+        self.session.last_hit = hit
+        return hit
 
     def shutdown(self) -> None:
         """Stop both timers and let go of the session (the window is closing)."""

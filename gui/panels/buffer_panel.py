@@ -81,6 +81,7 @@ class BufferPanel(Panel):
         self.sizes.getViewBox().setMouseEnabled(x=False, y=False)
         self.sizes.hideAxis("bottom")
         self.sizes.getAxis("left").setStyle(showValues=False)
+        self.sizes.getAxis("left").setTicks([[]])  # no tick stubs over the bars' labels
         self.sizes.setYRange(0, len(SIZES), padding=0.05)
         self.plot.setLabel("bottom", "byte offset in the common buffer")
         self.plot.getAxis("left").setTicks([[(-1, "-1"), (0, "0"), (1, "1")]])
@@ -182,7 +183,10 @@ class BufferPanel(Panel):
         self._geometry = None
 
     def _legend(self, theme: Theme) -> str:
-        entries = [("■", theme.band[i], name) for i, name in enumerate(BAND_NAMES)]
+        # "Not allocated" is nearly the background colour: an outline square shows in the legend.
+        entries = [
+            ("□", theme.muted, name) if i == 0 else ("■", theme.band[i], name) for i, name in enumerate(BAND_NAMES)
+        ]
         entries += [
             ("┃", theme.dma, "DMA position"),
             ("┃", theme.port, "port's write/read position"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
@@ -57,6 +59,10 @@ class CounterPanel(Panel):
         self.lanes = [pg.ScatterPlotItem(symbol=s, pxMode=True) for s in SYMBOLS]
         for lane in self.lanes:
             self.events.addItem(lane)
+        # Rings around the markers of the event that just ran (when paused: while running it is every frame's).
+        self.current = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=None)
+        self.events.addItem(self.current)
+        self._current_key: tuple[int, int, int, bool] = (-1, -1, -1, False)
         self.now_line = pg.InfiniteLine(0, angle=90, movable=False)
         self.now_label = pg.InfLineLabel(self.now_line, "now", position=0.08, anchor=(1, 0.5))
         self.plot.addItem(self.now_line, ignoreBounds=True)
@@ -88,6 +94,10 @@ class CounterPanel(Panel):
             lane.setBrush(pg.mkBrush(color))
             lane.setPen(pg.mkPen(color, width=1.5 * theme.scale if big else 1))
         self.now_line.setPen(theme.pen(theme.dma, 1.5, Qt.PenStyle.DashLine))
+        self.current.setSize(20 * theme.scale)
+        self.current.setPen(pg.mkPen(theme.highlight, width=2 * theme.scale))
+        self.current.setBrush(None)
+        self._current_key = (-1, -1, -1, False)
         self.events_now.setPen(theme.pen(theme.dma, 1.5, Qt.PenStyle.DashLine))
         self.now_label.setColor(theme.dma)
         self.hover_text.setColor(theme.text)
@@ -133,7 +143,25 @@ class CounterPanel(Panel):
             for i, (lane, times) in enumerate(zip(self.lanes, markers.lanes, strict=True)):
                 x = (np.asarray(times, dtype=np.float64) - now) / MS
                 lane.setData(x, np.full(len(x), float(i)))
+        self._mark_current(frame, now)
         self._now = now
+
+    def _mark_current(self, frame: Frame, now: int) -> None:
+        """Ring the markers that the last step (or call) produced."""
+        first, end = self.controller.session.last_step_records()
+        key = (first, end, now, frame.running)
+        if key == self._current_key:
+            return
+        self._current_key = key
+        xs: list[float] = []
+        ys: list[float] = []
+        markers = self.controller.markers
+        if not frame.running:
+            for i, (times, seqs) in enumerate(zip(markers.lanes, markers.seqs, strict=True)):
+                lo, hi = bisect.bisect_left(seqs, first), bisect.bisect_left(seqs, end)
+                xs += [(t - now) / MS for t in times[lo:hi]]
+                ys += [float(i)] * (hi - lo)
+        self.current.setData(xs, ys)
 
     def _hover(self, pos: QPointF) -> None:
         vb = self.plot.getViewBox()

@@ -6,7 +6,7 @@ import bisect
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -198,6 +198,8 @@ class EventLogPanel(Panel):
         layout.addWidget(self.table, 1)
         self._widths_set = False
         self._last = 0.0
+        self._focus_row: int | None = None  # a record to keep in view (a breakpoint stopped there)
+        self._focus_epoch = -1
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
@@ -226,6 +228,7 @@ class EventLogPanel(Panel):
         self._last = now
         session = self.controller.session
         before = self.model.rowCount()
+        moved = frame.present != self.model.present  # a step, a call or a jump: the newest record changed
         self.model.sync(session.records(), frame.present, session.last_step_records())
         self.count.setText(f"{self.model.rowCount():,} of {len(self.model.records):,}")
         if not self._widths_set and self.model.rowCount():
@@ -235,11 +238,15 @@ class EventLogPanel(Panel):
                 ("00000", "000.000 ms", "terminal_count", "adapter_ch5", "IMiniportWaveCyclicStream::GetPosition")
             ):
                 self.table.setColumnWidth(col, metrics.horizontalAdvance(sample) + 16)
-        if self.model.rowCount() != before or frame.running:
+        if frame.running or frame.epoch != self._focus_epoch:
+            self._focus_row = None  # running on, or gone to another moment: the newest record leads again
+        if self.model.rowCount() != before or frame.running or moved:
             self._scroll()
 
     def _scroll(self) -> None:
         if not self.follow.isChecked():
+            if self._focus_row is not None and (row := self.model.row_of(self._focus_row)) is not None:
+                self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
             return
         # Newest visible: the last record of the present (the recorded future stays below it).
         row = None
@@ -252,6 +259,34 @@ class EventLogPanel(Panel):
         if row is not None:
             self.table.doItemsLayout()  # rows were just inserted: let the scroll bar know before scrolling
             self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtBottom)
+        focus = self.model.row_of(self._focus_row) if self._focus_row is not None else None
+        if focus is not None:  # a breakpoint's record stays in view under the newest
+            self.table.scrollTo(self.model.index(focus, 0), QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def selected_record(self) -> int | None:
+        """The seq of the selected row (F9 makes a breakpoint from it), or None."""
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.seq_at(rows[0].row()) if rows else None
+
+    def select_record(self, seq: int | None) -> None:
+        """Select the row of record ``seq`` (None: the last record of the present) and keep it in view."""
+        session = self.controller.session
+        self.model.sync(session.records(), len(session.system.trace), session.last_step_records())
+        if seq is None:
+            seq = len(session.system.trace) - 1
+        row = self.model.row_of(seq)
+        if row is None:  # filtered out: the nearest shown row before it
+            row = bisect.bisect_right(self.model.rows, seq) - 1
+        if row < 0:
+            return
+        self._focus_row = self.model.seq_at(row)
+        self._focus_epoch = self.controller.epoch
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self._scroll()
 
     def _chosen(self, index: QModelIndex) -> None:
         if not index.isValid():

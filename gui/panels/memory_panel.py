@@ -89,12 +89,17 @@ class MemoryPanel(Panel):
         super().apply_theme(theme)
         style_plot(self.plot, theme)
         self.plot.getPlotItem().getAxis("left").setWidth(int(56 * theme.scale))
+        self.plot.getPlotItem().layout.setContentsMargins(0, 8 * theme.scale, 0, 0)  # room for the "0 MiB" label
         lut = np.array([pg.mkColor(c).getRgb() for c in theme.memory], dtype=np.ubyte)
         self.image.setLookupTable(lut)
         self.image.setLevels((0, len(theme.memory) - 1))
         self.boundaries.setPen(pg.mkPen(theme.color(theme.plot_fg, 60), width=1))
         self.isa_line.setPen(theme.pen(theme.error, 2, Qt.PenStyle.DashLine))
         self.isa_label.setColor(theme.error)
+        # The labels sit on the page map, which can be as busy as a chessboard: give them a backing.
+        for label in (self.isa_label, self.buffer_label):
+            label.fill = pg.mkBrush(theme.color(theme.plot_bg, 215))
+            label.update()
         self.hover_box.setPen(theme.pen(theme.text, 1.5))
         self.buffer_label.setColor(theme.text)
         self.damage_marks.setPen(pg.mkPen(theme.memory[7], width=2 * theme.scale))
@@ -160,7 +165,10 @@ class MemoryPanel(Panel):
         self.legend.setText(
             legend_html(
                 [
-                    ("■", theme.memory[i], f"{name} ({view.counts[name]})")
+                    # Free pages are nearly the background colour: an outline square shows in the legend.
+                    ("□", theme.muted, f"{name} ({view.counts[name]})")
+                    if i == 0
+                    else ("■", theme.memory[i], f"{name} ({view.counts[name]})")
                     for i, name in enumerate(CODE_NAMES)
                     if view.counts[name] or i in (5, 6, 7)
                 ]

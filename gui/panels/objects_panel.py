@@ -12,12 +12,20 @@ from gui.panels.base import Panel
 from gui.session_controller import Frame, SessionController
 from gui.theme import Theme
 from gui.view_models.objects import ObjectNode, object_tree
+from model.session.session import Session
 
 RUNNING_INTERVAL_S = 0.1
 
 
 def _shape(nodes: list[ObjectNode]) -> tuple[object, ...]:
     return tuple((n.label, n.kind, _shape(n.children)) for n in nodes)
+
+
+def _called(session: Session) -> frozenset[str]:
+    """The objects whose methods the last step called."""
+    first, end = session.last_step_records()
+    records = session.system.trace.records
+    return frozenset(str(r.object) for r in records[first:end] if r.kind == "call")  # type: ignore[attr-defined]
 
 
 class ObjectsPanel(Panel):
@@ -31,11 +39,15 @@ class ObjectsPanel(Panel):
         super().__init__(controller, parent)
         self.nodes: list[ObjectNode] = []
         self._shape: tuple[object, ...] = ()
-        self._step: tuple[int, int, int] = (-1, -1, -1)
+        self._step: tuple[object, ...] = ()
+        self._called: frozenset[str] = frozenset()  # objects the last step called (highlighted when paused)
         self._last = 0.0
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Object", "Kind", "State"])
-        self.tree.setToolTip("Double-click an object (or press Enter) to call its methods in the Methods panel.")
+        self.tree.setToolTip(
+            "Double-click an object (or press Enter) to call its methods in the Methods panel. "
+            "Highlighted: the objects the event that just ran called."
+        )
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -56,7 +68,8 @@ class ObjectsPanel(Panel):
         self._shape = ()
 
     def refresh(self, frame: Frame) -> None:
-        key = (frame.step_index, frame.present, frame.epoch)
+        session = self.controller.session
+        key = (frame.step_index, frame.present, frame.epoch, frame.running, session.last_step_records())
         if key == self._step and self._shape:
             return  # object state only changes when the model does
         now = time.perf_counter()
@@ -64,7 +77,8 @@ class ObjectsPanel(Panel):
             return  # reference counts and states, read by a person: 10 times a second is plenty while running
         self._last = now
         self._step = key
-        nodes = object_tree(self.controller.session.system)
+        self._called = frozenset() if frame.running else _called(session)
+        nodes = object_tree(session.system)
         self.nodes = nodes
         shape = _shape(nodes)
         if shape != self._shape:
@@ -95,6 +109,9 @@ class ObjectsPanel(Panel):
                 item.setToolTip(col, tip)
         brush = QBrush(QColor(self.theme.muted)) if not node.alive or not node.object_id else QBrush()
         item.setForeground(0, brush)
+        current = QBrush(QColor(self.theme.current_row)) if node.object_id in self._called else QBrush()
+        for col in range(3):
+            item.setBackground(col, current)
         item.setData(0, Qt.ItemDataRole.UserRole, node.object_id)
         for i, child in enumerate(node.children):
             if i < item.childCount():

@@ -75,8 +75,10 @@ def style_plot(widget: pg.GraphicsView, theme: Theme, items: list[pg.PlotItem] |
 
 def legend_html(entries: Sequence[tuple[str, str, str]]) -> str:
     """A one-line legend: (symbol, colour, text) per entry."""
+    # Non-breaking spaces inside an entry: a narrow panel wraps between entries, never inside one.
     parts = [
-        f'<span style="color:{color}; font-weight:bold">{symbol}</span>&nbsp;{text}' for symbol, color, text in entries
+        f'<span style="color:{color}; font-weight:bold">{symbol}</span>&nbsp;{text.replace(" ", "&nbsp;")}'
+        for symbol, color, text in entries
     ]
     return "&nbsp;&nbsp; ".join(parts)
 
