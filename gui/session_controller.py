@@ -11,10 +11,9 @@
 * The GUI thread never blocks for more than a frame: a run chunk stops at the deadline
   and the next tick carries on. When the machine cannot keep up with the speed asked
   for, simulated time falls behind instead of the window freezing.
-* Breakpoints stop a chunked run exactly where an unchunked ``Session.run`` stops. A chunk
-  ends by moving the clock past the last event (``advance_to``), and the session checks time
-  and position breakpoints only around events, so the controller checks those two kinds
-  over the clock moves itself (``_run_chunks``, ``_run_chunk``).
+* Breakpoints stop a chunked run exactly where an unchunked run stops: ``Session.run``
+  checks time breakpoints up to each chunk's end and measures position crossings from the
+  last event, so chunking changes nothing.
 * Run to time / Run to event is Go with a *temporary* breakpoint: it is in the session's
   list while the run lasts, never shown in the Breakpoints panel, never saved.
 """
@@ -23,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +32,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from gui.debugger.logic import default_violation_breakpoint, stop_text
 from gui.view_models.counter import CounterHistory, MarkerHistory
 from gui.view_models.stream import NO_HARDWARE, HardwareRef, counter_value, locate_hardware, pick_pin
-from model.probes import stream_positions
 from model.session.breakpoints import BreakKind, Breakpoint
-from model.session.session import BreakHit, RunResult, Session, StopReason, crossed
+from model.session.session import RunResult, Session, StopReason
 from model.system import CallResult
 from model.units import MS, S
 
@@ -97,9 +95,6 @@ class SessionController(QObject):
         self.temporary: Breakpoint | None = None  # the target of Run to time / Run to event
         self.run_fast = False  # this run goes as fast as possible whatever the speed (run to)
         self.hit_marks: list[tuple[int, int]] = []  # (t_ns, step) where breakpoints stopped, for the timeline
-        # Positions at the last event before the clock moved on without one (see _run_chunk); None when the
-        # clock has not moved since the last event.
-        self._anchor: dict[str, int] | None = None
         self._frame_timer = QTimer(self)
         self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._frame_timer.setInterval(FRAME_MS)
@@ -153,7 +148,6 @@ class SessionController(QObject):
         """Time went backwards or the objects changed: drop histories that describe another present."""
         self.epoch += 1
         self.markers.reset()
-        self._anchor = None
         self._locate()
         if self._session is not None:
             self.counter.truncate_after(self._session.now_ns)
@@ -214,7 +208,6 @@ class SessionController(QObject):
         if kind in ("jump", "restart"):
             self._new_epoch()
         elif kind in ("call", "fork"):
-            self._anchor = None  # replay applies a call, then measures the next step from there
             self._locate()  # a call may have created or destroyed objects
         if kind == "fork" and self._session is not None:
             step = self._session.step_index
@@ -284,10 +277,7 @@ class SessionController(QObject):
         return result
 
     def _step(self) -> RunResult:
-        session = self.session
-        if session.frozen is None and self._anchor is not None and self._watch_positions():
-            return self._step_from_anchor(None)
-        return session.step()
+        return self.session.step()
 
     def step_into(self) -> RunResult:
         self.pause()
@@ -506,101 +496,15 @@ class SessionController(QObject):
             if target_ns is not None and now >= target_ns:
                 return RunResult(StopReason.TIME, total)
             chunk_end = now + interval if target_ns is None else min(target_ns, now + interval)
-            timed = self._time_breakpoint(now, chunk_end)
-            if timed is not None and timed.time_ns is not None:
-                chunk_end = timed.time_ns  # stop the chunk there: the session checks it only before an event
-            result = self._run_chunk(chunk_end, stop)
+            result = session.run(until_ns=chunk_end, deadline=stop)
             total += result.steps
             self._sample(force=False)
-            if timed is not None and result.reason in (StopReason.TIME, StopReason.END) and session.now_ns == chunk_end:
-                # No event at or after it within the chunk, so the session did not see it: as Session.run would.
-                result = RunResult(StopReason.BREAKPOINT, result.steps, self._hit(timed))
             if result.reason not in (StopReason.TIME, StopReason.STEP):
                 if result.reason == StopReason.END and target_ns is not None and session.now_ns < target_ns:
                     continue  # nothing scheduled yet, but time still passes (a silent machine)
                 return RunResult(result.reason, total, result.hit)
             if stop is not None and stop():
                 return RunResult(StopReason.DEADLINE, total)
-
-    def _time_breakpoint(self, now: int, until: int) -> Breakpoint | None:
-        """The earliest enabled time breakpoint in (now, until]."""
-        times = [
-            bp
-            for bp in self.session.breakpoints
-            if bp.enabled and bp.kind == BreakKind.TIME and bp.time_ns is not None and now < bp.time_ns <= until
-        ]
-        return min(times, key=lambda bp: bp.time_ns or 0) if times else None
-
-    def _watch_positions(self) -> bool:
-        return any(bp.enabled and bp.kind == BreakKind.POSITION for bp in self.session.breakpoints)
-
-    def _run_chunk(self, until: int, stop: Callable[[], bool] | None) -> RunResult:
-        """``Session.run(until_ns=until)``, with position breakpoints checked over the clock moves.
-
-        The session measures a step's position change from where the clock was before the
-        step; after a chunk that ended by moving the clock, that is the chunk's end, not the
-        last event. So the positions at the last event are kept (the anchor) before the clock
-        moves on, and the next step is checked from there too: exactly what an unchunked run sees.
-        """
-        session = self.session
-        if not self._watch_positions():
-            self._anchor = None
-            return session.run(until_ns=until, deadline=stop)
-        total = 0
-
-        def beyond() -> bool:
-            event = session.next_event()
-            return event is None or event.time_ns > until
-
-        while True:
-            if beyond():
-                if self._anchor is None and session.now_ns < until:
-                    self._anchor = stream_positions(session.system)
-                result = session.run(until_ns=until, deadline=stop)  # no event left in the chunk: the clock moves
-                return RunResult(result.reason, total + result.steps, result.hit)
-            if self._anchor is not None:
-                result = self._step_from_anchor(until)
-                total += result.steps
-                if result.reason == StopReason.BREAKPOINT:
-                    return RunResult(result.reason, total, result.hit)
-            else:
-                result = session.run(until_ns=until, deadline=lambda: beyond() or (stop is not None and stop()))
-                total += result.steps
-                if result.reason != StopReason.DEADLINE:
-                    return RunResult(result.reason, total, result.hit)
-            if stop is not None and stop():
-                return RunResult(StopReason.DEADLINE, total)
-
-    def _step_from_anchor(self, until: int | None) -> RunResult:
-        """One step, its position breakpoints checked from the anchor (the last event before the clock moved)."""
-        session = self.session
-        anchor, self._anchor = self._anchor or {}, None
-        result = session.run(until_ns=until, max_steps=1)
-        if result.steps == 0:
-            self._anchor = anchor  # no event ran (a time breakpoint came first): the anchor still stands
-            return result
-        if result.hit is not None and result.hit.record is not None:
-            return result  # a record matched: the session's answer stands
-        names = session.system.aliases
-        after = stream_positions(session.system)
-        for bp in session.breakpoints:
-            if not bp.enabled or bp.kind != BreakKind.POSITION or bp.offset is None:
-                continue
-            key = names.get(bp.object or "pin", bp.object or "pin")
-            if key in anchor and key in after and crossed(anchor[key], after[key], bp.offset):
-                if result.hit is not None:
-                    if result.hit.breakpoint is bp:
-                        return result
-                    result.hit.breakpoint.hits -= 1  # the first in the list wins, as in Session.run
-                return RunResult(StopReason.BREAKPOINT, result.steps, self._hit(bp))
-        return result
-
-    def _hit(self, bp: Breakpoint) -> BreakHit:
-        """Count a hit the session could not see (see _run_chunks) as Session.run counts its own."""
-        bp.hits += 1
-        hit = BreakHit(bp, None)
-        self.session.last_hit = hit
-        return hit
 
     def shutdown(self) -> None:
         """Stop both timers and let go of the session (the window is closing)."""

@@ -148,6 +148,16 @@ class Simulator:
         self.now_ns = time_ns
         self.sync()
 
+    def digest_state(self) -> dict[str, Any]:
+        """The state a digest compares: live events in run order, without caches.
+
+        Cancelled events are dropped lazily (whoever peeks first), which changes the heap's
+        layout but not what will happen, so two equal states must hash equal regardless.
+        """
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_queue", "_synced_at")}
+        state["_queue"] = [e for _, _, e in sorted(self._queue) if not e.cancelled]
+        return state
+
     # --- trace --------------------------------------------------------------------
     def emit(self, record: Record) -> Record:
         record.t_ns = self.now_ns

@@ -158,6 +158,9 @@ class _Canon:
         elif isinstance(obj, types.MethodType):
             self.put("method", obj.__func__.__qualname__)
             self.walk(obj.__self__)
+        elif hasattr(obj, "digest_state"):
+            self.put("object", type(obj).__qualname__)
+            self.walk(obj.digest_state())
         else:
             self.put("object", type(obj).__qualname__)
             state = (

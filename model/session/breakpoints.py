@@ -79,7 +79,9 @@ class Breakpoint:
                 extra.append(f"from {self.context}")
             return text + (f" if {' and '.join(extra)}" if extra else "")
         if self.kind == BreakKind.TIME:
-            return f"at {self.time_ns} ns"
+            from model.units import format_ns
+
+            return f"at {format_ns(self.time_ns or 0)}"
         if self.kind == BreakKind.POSITION:
             return f"{self.object or 'pin'} position crosses 0x{self.offset or 0:X}"
         if self.kind == BreakKind.VIOLATION:

@@ -116,6 +116,7 @@ class Session:
     _furthest: int = 0
     _listeners: list[Listener] = field(default_factory=list)
     _last_step_records: tuple[int, int] = (0, 0)
+    _anchor: dict[str, int] | None = None  # stream positions after the last event (position breakpoints)
 
     def __post_init__(self) -> None:
         if self.world is None:
@@ -200,6 +201,7 @@ class Session:
 
     def _restore(self, snap: snapshot.Snapshot) -> None:
         snapshot.restore(self.world, snap)
+        self._anchor = None
 
     # --- stepping ------------------------------------------------------------------------------------
     def _apply_injections(self, step: int) -> None:
@@ -312,32 +314,43 @@ class Session:
     def run(
         self, *, until_ns: int | None = None, max_steps: int | None = None, deadline: Callable[[], bool] | None = None
     ) -> RunResult:
-        """Step until a limit, a breakpoint, the end of the schedule, or ``deadline()`` says stop."""
+        """Step until a limit, a breakpoint, the end of the schedule, or ``deadline()`` says stop.
+
+        Running to a time in several calls stops exactly where one call would: a time
+        breakpoint is checked up to ``until_ns`` as well as up to the next event, and a
+        position crossing is measured from the positions at the last event, not from where
+        a previous call left the clock. A time already passed runs nothing.
+        """
         self._unfreeze()
         sim = self.system.sim
         done = 0
         reason = StopReason.STEP
         self.last_hit = None
+        if until_ns is not None and until_ns < sim.now_ns:
+            return RunResult(StopReason.TIME, 0)
         while True:
             if max_steps is not None and done >= max_steps:
                 reason = StopReason.STEP
                 break
             event = sim.peek()
-            if event is None:
-                reason = StopReason.END
-                break
-            if until_ns is not None and event.time_ns > until_ns:
-                reason = StopReason.TIME
-                break
-            time_bp = self._time_breakpoint(sim.now_ns, event.time_ns)
+            horizon = event.time_ns if event is not None else until_ns
+            if until_ns is not None and horizon is not None:
+                horizon = min(horizon, until_ns)
+            time_bp = self._time_breakpoint(sim.now_ns, horizon) if horizon is not None else None
             if time_bp is not None and time_bp.time_ns is not None:
                 sim.advance_to(time_bp.time_ns)
                 self.last_hit = BreakHit(time_bp, None)
                 time_bp.hits += 1
                 reason = StopReason.BREAKPOINT
                 break
+            if event is None:
+                reason = StopReason.END
+                break
+            if until_ns is not None and event.time_ns > until_ns:
+                reason = StopReason.TIME
+                break
             first = len(self.system.trace)
-            before = self._positions()
+            before = self._anchor or self._positions()
             self._raw_step()
             done += 1
             self._last_step_records = (first, len(self.system.trace))
@@ -388,6 +401,12 @@ class Session:
 
     def _check_breakpoints(self, first: int, before: dict[str, int]) -> BreakHit | None:
         active = [bp for bp in self.breakpoints if bp.enabled]
+        after: dict[str, int] = {}
+        if before:
+            from model.probes import stream_positions
+
+            after = stream_positions(self.system)
+        self._anchor = after or None  # the next step measures from this event, however the clock moves meanwhile
         if not active:
             return None
         names = self.system.aliases
@@ -396,17 +415,13 @@ class Session:
                 if bp.kind not in (BreakKind.TIME, BreakKind.POSITION) and bp.matches(record, names):
                     bp.hits += 1
                     return BreakHit(bp, record)
-        if before:
-            from model.probes import stream_positions
-
-            after = stream_positions(self.system)
-            for bp in active:
-                if bp.kind != BreakKind.POSITION or bp.offset is None:
-                    continue
-                key = names.get(bp.object or "pin", bp.object or "pin")
-                if key in before and key in after and crossed(before[key], after[key], bp.offset):
-                    bp.hits += 1
-                    return BreakHit(bp, None)
+        for bp in active:
+            if bp.kind != BreakKind.POSITION or bp.offset is None:
+                continue
+            key = names.get(bp.object or "pin", bp.object or "pin")
+            if key in before and key in after and crossed(before[key], after[key], bp.offset):
+                bp.hits += 1
+                return BreakHit(bp, None)
         return None
 
     # --- going back and forth -----------------------------------------------------------------------
@@ -477,6 +492,7 @@ class Session:
         step = self.step_index
         if step < self._furthest:
             self._fork(step)
+        self._anchor = None
         injection = Injection(step, self.now_ns, target, method, dict(args or {}), context)
         self.injections.setdefault(step, []).append(injection)
         first = len(self.system.trace)

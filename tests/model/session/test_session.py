@@ -262,3 +262,40 @@ def test_probe_position_equals_getposition_without_side_effects(device: str) -> 
         probed = system.get("stream").probe_position()
         assert len(system.trace) == before and system.state_digest() == digest  # probing changed nothing
         assert system.call("stream", "GetPosition", context="dispatch").out["Position"] == probed
+
+
+@pytest.mark.parametrize("chunk_us", [137, 1000, 7000])
+@pytest.mark.parametrize(
+    "bp",
+    [
+        Breakpoint(BreakKind.TIME, time_ns=123_456_789),
+        Breakpoint(BreakKind.POSITION, object="pin", offset=0x2222),
+        Breakpoint(BreakKind.CALL, method="CopyTo", conditions=[Condition("ByteCount", "<", 1000)]),
+    ],
+    ids=["time", "position", "call"],
+)
+def test_running_in_chunks_stops_where_one_run_stops(bp: Breakpoint, chunk_us: int) -> None:
+    """The GUI runs in frame-sized chunks; a breakpoint must stop at the same moment either way."""
+    import copy
+
+    whole = new_session()
+    whole.add_breakpoint(copy.deepcopy(bp))
+    one = whole.run(until_ns=400 * MS)
+    chunked = new_session()
+    chunked.add_breakpoint(copy.deepcopy(bp))
+    while True:
+        result = chunked.run(until_ns=min(400 * MS, chunked.now_ns + chunk_us * 1000))
+        if result.reason != StopReason.TIME or chunked.now_ns >= 400 * MS:
+            break
+    assert (result.reason, chunked.step_index) == (one.reason, whole.step_index)
+    assert one.reason == StopReason.BREAKPOINT
+    assert chunked.now_ns == whole.now_ns
+    assert lines(chunked) == lines(whole)
+
+
+def test_running_to_a_time_already_passed_does_nothing() -> None:
+    session = new_session()
+    session.run(until_ns=50 * MS)
+    digest = session.system.state_digest()
+    assert session.run(until_ns=10 * MS).steps == 0
+    assert session.system.state_digest() == digest
