@@ -41,6 +41,7 @@ from gui.session_controller import SPEEDS, Frame, SessionController, speed_label
 from gui.theme import Theme, ThemeManager
 from gui.view_models.status import status_view
 from gui.view_models.stream import find_pins
+from model.interfaces.declarations import INTERFACES
 
 MAX_RECENT = 8
 STATUS_INTERVAL_S = 1 / 15
@@ -258,6 +259,13 @@ class MainWindow(QMainWindow):
         sim_menu.addSeparator()
         sim_menu.addAction(dbg.act_faster)
         sim_menu.addAction(dbg.act_slower)
+        sim_menu.addSeparator()
+        self.fault_menu = sim_menu.addMenu("Inject &Fault")
+        self.fault_menu.setToolTipsVisible(True)
+        for method in INTERFACES["FaultInjection"].methods:
+            action = self.fault_menu.addAction(method.name)
+            action.setToolTip(f"{method.description} Opens its form in the Methods panel; Call injects it.")
+            action.triggered.connect(lambda _c=False, m=method.name: self._call_method("faults", m))
         view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -593,6 +601,12 @@ class MainWindow(QMainWindow):
         """Show a message in the status bar until the next one (never over the title or the time)."""
         self.status_message.setText(text)
         self.status_message.setToolTip(text)
+
+    def _call_method(self, object_id: str, method: str) -> None:
+        """Open ``object_id.method``'s form in the Methods panel (a fault injection, for example)."""
+        if self.methods_panel.select(object_id, method):
+            self.docks["methods"].show()
+            self.docks["methods"].raise_()
 
     def _call_methods_of(self, object_id: str) -> None:
         if self.methods_panel.select(object_id):

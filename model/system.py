@@ -95,6 +95,7 @@ _STRUCT_CLASSES = {
     "Mdl": "Mdl",
     "ScatterGatherList": "ScatterGatherList",
     "DMA_OPERATIONS": "DmaAdapter",
+    "AudioClient": "AudioClient",
 }
 _ROUTINES = {"AdapterControl": "AdapterControl", "AdapterListControl": "AdapterListControl"}
 

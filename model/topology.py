@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from model.client.audio_client import AudioClient
+from model.faults import FaultInjector
 from model.hardware.machine import MachineConfig
 from model.kernel.dma_adapter import IoManager
 from model.kernel.types import NTSTATUS
@@ -86,6 +87,7 @@ class Topology:
         system = self.system
         self.io = IoManager(system)
         self.portcls = PortClsFunctions(system)
+        self.faults = FaultInjector(system)
         self.driver = AdapterDriver(system, self.kind.title)
         self.device = DeviceObject(system, self.kind.title)
         self.resource_list = ResourceList(system, self.kind.resources(config))

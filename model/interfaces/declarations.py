@@ -951,6 +951,43 @@ KS_PIN = _interface(
     ),
 )
 
+FAULTS = _interface(
+    "FaultInjection",
+    None,
+    None,
+    "dmaviz's own: faults to inject into a running system (not a Windows interface). Calls, so a "
+    "session records them and a saved scenario replays them.",
+    "https://learn.microsoft.com/en-us/windows-hardware/drivers/audio/wavecyclic-latency",
+    _m(
+        "StarveClient",
+        "NTSTATUS",
+        ANY,
+        "The client submits no packets from now on for Milliseconds (an application that stalls).",
+        "https://learn.microsoft.com/en-us/windows-hardware/drivers/audio/wavecyclic-latency",
+        P("Client", "PCLIENT", "The client that stalls.", default="client"),
+        P("Milliseconds", "ULONG", "How long it submits nothing.", default=120, minimum=1, maximum=60_000),
+    ),
+    _m(
+        "DelayDpcs",
+        "NTSTATUS",
+        ANY,
+        "Every DPC queued from now on for Milliseconds waits ExtraMicroseconds longer (a DPC latency spike).",
+        "https://learn.microsoft.com/en-us/windows-hardware/drivers/kernel/introduction-to-dpc-objects",
+        P("Milliseconds", "ULONG", "How long the spike lasts.", default=50, minimum=1, maximum=60_000),
+        P("ExtraMicroseconds", "ULONG", "Added latency.", default=35_000, minimum=1, maximum=10_000_000),
+    ),
+    _m(
+        "TakeMemory",
+        "NTSTATUS",
+        ANY,
+        "Other system use takes free physical pages now (seeded), so later allocations find less.",
+        "https://learn.microsoft.com/en-us/windows-hardware/drivers/kernel/allocating-system-space-memory",
+        P("Percent", "ULONG", "Share of the free pages taken at random.", default=30, maximum=100),
+        P("Seed", "ULONG", "Seed of the choice.", default=1),
+        P("LargestFreeRunPages", "ULONG", "Then break free runs longer than this (0: do not).", default=0),
+    ),
+)
+
 INTERFACES: dict[str, Interface] = {
     i.name: i
     for i in (
@@ -970,6 +1007,7 @@ INTERFACES: dict[str, Interface] = {
         KERNEL_FUNCTIONS,
         DMA_OPERATIONS,
         KS_PIN,
+        FAULTS,
     )
 }
 

@@ -71,6 +71,7 @@ TYPES: dict[str, ParamType] = {
         ParamType("PDRIVER_CONTROL", Kind.OBJECT, interface="AdapterControl"),
         ParamType("PDRIVER_LIST_CONTROL", Kind.OBJECT, interface="AdapterListControl"),
         ParamType("PSCATTER_GATHER_LIST", Kind.OBJECT, interface="ScatterGatherList"),
+        ParamType("PCLIENT", Kind.OBJECT, interface="AudioClient"),  # dmaviz's own: an audio client
         ParamType("PKSDATAFORMAT", Kind.STRUCT, fields=("SamplesPerSec", "BitsPerSample", "Channels")),
         ParamType(
             "PDEVICE_DESCRIPTION",

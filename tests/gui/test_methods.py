@@ -162,3 +162,21 @@ def test_the_form_is_generated_from_the_declaration(make_window: Any) -> None:
     assert panel.form.errors() == {}
     assert panel.form.arguments() == {"ByteCount": 0x40}
     assert "learn.microsoft.com" in panel.description.text()
+
+
+def test_inject_fault_menu_opens_the_form_and_the_fault_is_recorded(make_window: Any) -> None:
+    """issue 6: a fault injected while paused is a recorded call (so a saved session replays it)."""
+    window = make_window("sb16_render")
+    controller = window.controller
+    controller.run_for(100_000_000)
+    actions = {a.text(): a for a in window.fault_menu.actions()}
+    assert set(actions) == {"StarveClient", "DelayDpcs", "TakeMemory"}
+    actions["StarveClient"].trigger()
+    panel = window.methods_panel
+    assert panel.method_box.currentData() == "StarveClient"
+    result = panel.call()
+    assert result is not None and result.status is not None and result.status.name == "STATUS_SUCCESS"
+    recorded = controller.session.recorded_actions()
+    assert recorded[-1]["object"] == "faults" and recorded[-1]["method"] == "StarveClient"
+    controller.run_for(300_000_000)
+    assert controller.session.system.trace.count("glitch") == 1

@@ -139,3 +139,32 @@ def test_recorded_actions_replace_the_files_own() -> None:
     text = saved.to_toml(extra_actions=again.recorded_actions())
     assert [a.method for a in load_text(text).actions if a.at_step is not None] == ["TransferCount"]
     assert load_text(saved.to_toml()).doc == saved.doc
+
+
+def test_faults_injected_while_paused_are_recorded_and_replay() -> None:
+    """issue 6: fault injections made while paused are recorded, and the saved file replays identically."""
+    scenario = load("sb16_render")
+    session = make_session(scenario)
+    session.run(until_ns=100_000_000)
+    assert session.call("faults", "StarveClient", {"Milliseconds": 80}).status == 0
+    session.run(until_ns=300_000_000)
+    assert session.call("faults", "DelayDpcs", {"Milliseconds": 5, "ExtraMicroseconds": 40_000}).status == 0
+    session.run(until_ns=scenario.run_until_ns)
+    glitches = session.system.trace.of_kind("glitch")
+    assert len(glitches) >= 2  # one from the starvation, one from the late DPC
+    text = scenario.to_toml(extra_actions=session.recorded_actions())
+    assert 'method = "StarveClient"' in text and 'method = "DelayDpcs"' in text
+    assert _headless(load_text(text, "saved.toml")) == _trace(session.world)
+
+
+def test_take_memory_makes_a_later_allocation_fail() -> None:
+    scenario = load("sb16_render")
+    session = make_session(scenario)
+    session.run(until_ns=20_000_000)
+    session.call("faults", "TakeMemory", {"Percent": 0, "Seed": 3, "LargestFreeRunPages": 1})
+    result = session.call("portcls", "PcNewDmaChannel", {"DeviceObject": "device"})
+    channel = result.out["OutDmaChannel"]
+    assert (
+        session.call(channel.object_id, "AllocateBuffer", {"BufferSize": 0x2000}).status.name == "STATUS_UNSUCCESSFUL"
+    )
+    assert session.call(channel.object_id, "AllocateBuffer", {"BufferSize": 0x1000}).status == 0
