@@ -324,3 +324,12 @@ def test_high_dpi_200_percent(tmp_path: Path) -> None:
     assert float(ratio) == 2.0
     assert (int(width), int(height)) == (2400, 1600)
     assert errors == "0"
+
+
+def test_open_built_in_menu_lists_every_scenario_when_opened(make_window: Any) -> None:
+    window = make_window("sb16_render", show=False)
+    window.builtin_menu.aboutToShow.emit()
+    names = [a.text().split(" — ")[0] for a in window.builtin_menu.actions()]
+    assert names == BUILTINS
+    window.builtin_menu.aboutToShow.emit()  # a second opening does not add them again
+    assert len(window.builtin_menu.actions()) == len(BUILTINS)
