@@ -11,7 +11,7 @@ NO_DISPLAY_MESSAGE = """\
 dmaviz: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set).
 
   * On a machine without a screen, run the window under a virtual X server:
-        xvfb-run dmaviz [SCENARIO]
+        xvfb-run dmaviz open [SCENARIO]
   * Or use the headless commands:
         dmaviz run SCENARIO      run a scenario and write its trace
         dmaviz shot SCENARIO     render a picture of the window or a panel

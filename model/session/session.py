@@ -130,8 +130,8 @@ class Session:
 
     @property
     def step_index(self) -> int:
-        """Steps (events) completed so far."""
-        return self.system.sim.steps
+        """Steps (events) completed so far; inside an event (Step Into) that event is not complete."""
+        return self.frozen.step if self.frozen is not None else self.system.sim.steps
 
     @property
     def now_ns(self) -> int:
