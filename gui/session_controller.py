@@ -314,7 +314,7 @@ class SessionController(QObject):
         end = len(records)
         # The steps whose first record is at or before t_ns (steps start in time order), as Session.goto_time.
         step = bisect.bisect_right(starts, t_ns, key=lambda s: records[s].t_ns if s < end else t_ns + 1)
-        session.goto_step(step)
+        session.goto_step(step, moment=False)
         if session.now_ns < t_ns and session.frozen is None:
             with self._breakpoints_off():
                 session.run(until_ns=t_ns)  # between two events: only the clock moves

@@ -12,7 +12,11 @@ from model.system import System
 
 
 def buffer_position(pin: Any) -> int | None:
-    """The DMA position in the stream's cyclic buffer (bytes), as the hardware holds it now."""
+    """The DMA position as the hardware holds it now, in bytes.
+
+    For a WaveCyclic stream, the offset in its cyclic buffer; for a WavePci stream, which has
+    no cyclic buffer, the byte position in the stream (what GetPosition would return).
+    """
     stream = getattr(pin, "stream", None)
     probe = getattr(stream, "probe_position", None)
     if callable(probe):
@@ -21,7 +25,7 @@ def buffer_position(pin: Any) -> int | None:
 
 
 def stream_positions(system: System) -> dict[str, int]:
-    """Buffer position of every open pin, by the pin's id."""
+    """The DMA position (see ``buffer_position``) of every open pin, by the pin's id."""
     system.sim.sync()
     out: dict[str, int] = {}
     for object_id, obj in system.objects.items():

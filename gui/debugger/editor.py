@@ -7,6 +7,7 @@ said in red under the form, and ``breakpoint()`` returns None.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
@@ -300,10 +301,18 @@ class BreakpointEditor(QWidget):
             bp.context = self.context_box.currentText().strip() or None
             if bp.status and bp.status not in NTSTATUS.__members__:
                 return f"{bp.status} is not an NTSTATUS dmaviz knows"
+            methods = declared_method_names()
+            if bp.method and bp.method not in methods:
+                return f"no interface declares a method {bp.method!r}{_close(bp.method, methods)}"
+            # A condition on a name the calls never carry would silently never stop.
+            readable = self._params() if bp.method else [*declared_param_names(), "status", "value"]
             for row in self.conditions:
                 condition = row.condition()
                 if isinstance(condition, str):
                     return condition
+                if condition.param not in readable:
+                    owner = bp.method or "no method"
+                    return f"{owner} has no parameter {condition.param!r}{_close(condition.param, readable)}"
                 bp.conditions.append(condition)
         elif kind == BreakKind.TERMINAL_COUNT:
             bp.channel = self.channel_box.currentIndex() - 1 if self.channel_box.currentIndex() > 0 else None
@@ -347,6 +356,19 @@ class BreakpointEditor(QWidget):
             self._remove_condition(row)
         for condition in bp.conditions:
             self.add_condition(condition)
+
+
+def declared_method_names() -> list[str]:
+    return sorted({m.name for interface in INTERFACES.values() for m in interface.methods})
+
+
+def declared_param_names() -> list[str]:
+    return sorted({p.name for interface in INTERFACES.values() for m in interface.methods for p in m.params})
+
+
+def _close(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 def _refill(combo: QComboBox, items: Sequence[str]) -> None:

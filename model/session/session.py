@@ -11,7 +11,13 @@ dropped.
 Step Into freezes the model in the middle of an event, just before its next interface
 call: a trace observer raises ``StopHere`` when the call record appears. Leaving that
 point (any further step, or a call) restores the snapshot taken at the event's start and
-replays, so a frozen, half-finished event never continues by itself.
+replays, so a frozen, half-finished event never continues by itself. That snapshot already
+holds the calls recorded at its step, so they are not applied again.
+
+A moment is a step *and* a time: Break, Run to time and a timeline click leave the clock
+between two events, where the DMA has moved on since the last one. The session remembers,
+per step, the time at which the user last stood there, and going back to that step returns
+to that time, so "forward N, back N" is exact from any moment.
 """
 
 from __future__ import annotations
@@ -116,12 +122,15 @@ class Session:
     _furthest: int = 0
     _listeners: list[Listener] = field(default_factory=list)
     _last_step_records: tuple[int, int] = (0, 0)
+    _moments: dict[int, int] = field(default_factory=dict)  # step -> where the clock was left at that step
+    _natural_ns: int = 0  # the clock right after the last step and its recorded calls
     _anchor: dict[str, int] | None = None  # stream positions after the last event (position breakpoints)
 
     def __post_init__(self) -> None:
         if self.world is None:
             self.world = self.factory()
         self._take_snapshot()
+        self._natural_ns = self.now_ns
 
     # --- observation ---------------------------------------------------------------------------
     @property
@@ -168,6 +177,8 @@ class Session:
             self._listeners.remove(listener)
 
     def _notify(self, kind: str) -> None:
+        if self.frozen is None:
+            self._moments[self.step_index] = self.now_ns
         for listener in list(self._listeners):
             listener(kind)
 
@@ -206,11 +217,12 @@ class Session:
 
     # --- stepping ------------------------------------------------------------------------------------
     def _apply_injections(self, step: int) -> None:
+        sim = self.system.sim
         for inj in self.injections.get(step, ()):
-            sim = self.system.sim
             if sim.now_ns < inj.t_ns:
                 sim.advance_to(inj.t_ns)
             self.system.call(inj.object, inj.method, dict(inj.args), context=inj.context, caller="user")
+        self._natural_ns = sim.now_ns  # where replay leaves the clock at this step
 
     def _raw_step(self) -> bool:
         """Run one event and the injections recorded at the step after it."""
@@ -228,35 +240,29 @@ class Session:
             return
         frozen, self.frozen = self.frozen, None
         self._remember_history(frozen.boundary)
-        self._restore(frozen.boundary)
-        self._apply_injections(frozen.step)
+        self._restore(frozen.boundary)  # taken after the calls recorded at this step: none is made twice
 
     def step(self) -> RunResult:
         """F10: run to the end of the next event (or finish the event we are inside)."""
-        if self.frozen is not None:
-            target = self.frozen.step + 1
-            self._unfreeze()
-            self._replay_to(target)
-            self._after_change("step")
-            return RunResult(StopReason.STEP, 1)
         return self.run(max_steps=1)
 
     def step_into(self) -> RunResult:
         """F11: stop before the next interface call inside the current or next event."""
+        passed = -1  # records up to this one were shown while stopped inside the event
         if self.frozen is not None:
             step, index, boundary = self.frozen.step, self.frozen.call_index + 1, self.frozen.boundary
+            passed = self.frozen.record.seq
             self.frozen = None
             self._remember_history(boundary)
             self._restore(boundary)
-            self._apply_injections(step)
         else:
             step, index, boundary = self.step_index, 0, snapshot.take(self.world)
         if self.next_event() is None:
             return RunResult(StopReason.END)
+        first, before = len(self.system.trace), self._anchor or self._positions()
         record = self._run_event_until_call(index)
         if record is None:
-            self._finish_step()
-            return RunResult(StopReason.STEP, 1)
+            return self._finish_step(first, before, passed)
         self.frozen = Frozen(step, boundary, index, record)
         self._notify("step")
         return RunResult(StopReason.FROZEN)
@@ -267,15 +273,15 @@ class Session:
             return self.step()
         depth = self.frozen.record.depth
         step, boundary, start_index = self.frozen.step, self.frozen.boundary, self.frozen.call_index + 1
+        passed = self.frozen.record.seq
         self.frozen = None
         self._remember_history(boundary)
         self._restore(boundary)
-        self._apply_injections(step)
-        record = self._run_event_until_call(start_index, max_depth=depth - 1) if depth > 0 else None
+        first, before = len(self.system.trace), self._positions()
+        # From a call at depth 0 (the event's own routine made it) nothing inside the event is a caller: max_depth -1.
+        record = self._run_event_until_call(start_index, max_depth=depth - 1)
         if record is None:
-            if self.frozen is None and self.step_index == step:
-                self._finish_step()
-            return RunResult(StopReason.STEP, 1)
+            return self._finish_step(first, before, passed)
         self.frozen = Frozen(step, boundary, record_index(record, self.system, step), record)
         self._notify("step")
         return RunResult(StopReason.FROZEN)
@@ -305,12 +311,18 @@ class Session:
             trace.unsubscribe(watch)
         return None
 
-    def _finish_step(self) -> None:
+    def _finish_step(self, first: int, before: dict[str, int], passed: int) -> RunResult:
+        """The event run by Step Into or Step Out has ended: as after any step, then check breakpoints."""
         step = self.step_index
         if step % self.snapshot_every == 0:
             self._take_snapshot()
         self._apply_injections(step)
+        self._last_step_records = (first, len(self.system.trace))
+        self.last_hit = self._check_breakpoints(first, before, passed)
         self._after_change("step")
+        if self.last_hit is not None:
+            return RunResult(StopReason.BREAKPOINT, 1, self.last_hit)
+        return RunResult(StopReason.STEP, 1)
 
     def run(
         self, *, until_ns: int | None = None, max_steps: int | None = None, deadline: Callable[[], bool] | None = None
@@ -320,29 +332,40 @@ class Session:
         Running to a time in several calls stops exactly where one call would: a time
         breakpoint is checked up to ``until_ns`` as well as up to the next event, and a
         position crossing is measured from the positions at the last event, not from where
-        a previous call left the clock. A time already passed runs nothing.
+        a previous call left the clock. A time already passed runs nothing. From inside an
+        event (Step Into), the event is finished first, and what was already shown of it
+        (the calls stepped over, the position it moved) does not stop it again.
         """
+        passed = self.frozen.record.seq if self.frozen is not None else -1
         self._unfreeze()
         sim = self.system.sim
+        start_ns = sim.now_ns
+        upcoming = sim.peek()
+        # Events still due at the start time: a time breakpoint there is still ahead of this run.
+        start_pending = upcoming is not None and upcoming.time_ns == start_ns
         done = 0
         reason = StopReason.STEP
         self.last_hit = None
         if until_ns is not None and until_ns < sim.now_ns:
             return RunResult(StopReason.TIME, 0)
         while True:
-            if max_steps is not None and done >= max_steps:
-                reason = StopReason.STEP
-                break
+            # A time breakpoint first: a run cut short by steps or a deadline right after the
+            # events at its time must still stop there, not skip it on the next call.
             event = sim.peek()
-            horizon = event.time_ns if event is not None else until_ns
-            if until_ns is not None and horizon is not None:
-                horizon = min(horizon, until_ns)
-            time_bp = self._time_breakpoint(sim.now_ns, horizon) if horizon is not None else None
+            time_bp = self._time_breakpoint(
+                start_ns, start_pending, event.time_ns if event is not None else None, until_ns
+            )
             if time_bp is not None and time_bp.time_ns is not None:
                 sim.advance_to(time_bp.time_ns)
                 self.last_hit = BreakHit(time_bp, None)
                 time_bp.hits += 1
                 reason = StopReason.BREAKPOINT
+                break
+            if max_steps is not None and done >= max_steps:
+                reason = StopReason.STEP
+                break
+            if done and deadline is not None and deadline():
+                reason = StopReason.DEADLINE
                 break
             if event is None:
                 reason = StopReason.END
@@ -355,15 +378,14 @@ class Session:
             self._raw_step()
             done += 1
             self._last_step_records = (first, len(self.system.trace))
-            hit = self._check_breakpoints(first, before)
+            hit = self._check_breakpoints(first, before, passed if done == 1 else -1)
             if hit is not None:
                 self.last_hit = hit
                 reason = StopReason.BREAKPOINT
                 break
-            if deadline is not None and deadline():
-                reason = StopReason.DEADLINE
-                break
-        if reason == StopReason.TIME and until_ns is not None and self.frozen is None:
+        # A call recorded later in the last step's moment (replayed with it) may have taken the
+        # clock past until_ns already: the run then ends at that call, the step's recorded state.
+        if reason == StopReason.TIME and until_ns is not None and self.frozen is None and until_ns > sim.now_ns:
             event = sim.peek()
             if event is None or event.time_ns > until_ns:
                 sim.advance_to(until_ns)
@@ -387,9 +409,25 @@ class Session:
             self.breakpoints.remove(bp)
             self._notify("breakpoints")
 
-    def _time_breakpoint(self, now: int, next_time: int) -> Breakpoint | None:
+    def _time_breakpoint(
+        self, start_ns: int, start_pending: bool, next_event_ns: int | None, until_ns: int | None
+    ) -> Breakpoint | None:
+        """A time breakpoint to stop at before the next event, if one falls there.
+
+        It stops where ``run(until_ns=T)`` stops: after every event scheduled at T has run
+        (so a saved session and ``dmaviz run --until T`` agree), and never beyond
+        ``until_ns``. A breakpoint at the time the run starts from stops only if events are
+        still due then (a previous run was cut short between them); otherwise the user is
+        already standing on it.
+        """
+        now = self.system.sim.now_ns
         for bp in self.breakpoints:
-            if bp.enabled and bp.kind == BreakKind.TIME and bp.time_ns is not None and now < bp.time_ns <= next_time:
+            t = bp.time_ns
+            if not bp.enabled or bp.kind != BreakKind.TIME or t is None or t < now:
+                continue
+            if t == start_ns and not start_pending:
+                continue
+            if (next_event_ns is None or t < next_event_ns) and (until_ns is None or t <= until_ns):
                 return bp
         return None
 
@@ -400,7 +438,8 @@ class Session:
 
         return stream_positions(self.system)
 
-    def _check_breakpoints(self, first: int, before: dict[str, int]) -> BreakHit | None:
+    def _check_breakpoints(self, first: int, before: dict[str, int], passed: int = -1) -> BreakHit | None:
+        """The first breakpoint the step that made records ``first``.. matches (records up to ``passed`` excepted)."""
         active = [bp for bp in self.breakpoints if bp.enabled]
         after: dict[str, int] = {}
         if before:
@@ -411,13 +450,14 @@ class Session:
         if not active:
             return None
         names = self.system.aliases
-        for record in self.system.trace.since(first):
+        for record in self.system.trace.since(max(first, passed + 1)):
             for bp in active:
                 if bp.kind not in (BreakKind.TIME, BreakKind.POSITION) and bp.matches(record, names):
                     bp.hits += 1
                     return BreakHit(bp, record)
         for bp in active:
-            if bp.kind != BreakKind.POSITION or bp.offset is None:
+            # The DMA moves when an event starts, before its first call: a resumed event already showed that.
+            if bp.kind != BreakKind.POSITION or bp.offset is None or passed >= 0:
                 continue
             key = names.get(bp.object or "pin", bp.object or "pin")
             if key in before and key in after and crossed(before[key], after[key], bp.offset):
@@ -426,11 +466,17 @@ class Session:
         return None
 
     # --- going back and forth -----------------------------------------------------------------------
-    def goto_step(self, target: int) -> None:
-        """Put every part of the model in the state it had after ``target`` steps."""
+    def goto_step(self, target: int, *, moment: bool = True) -> None:
+        """Put every part of the model in the state it had after ``target`` steps.
+
+        With ``moment``, at the time the user last stood at that step (which may lie after
+        its last event); without, at the end of that step's event and recorded calls.
+        """
         target = max(0, target)
         base = self._snapshot_steps[max(0, bisect.bisect_right(self._snapshot_steps, target) - 1)]
-        if self.frozen is None and target >= self.step_index and base <= self.step_index:
+        here = self.step_index
+        nearer = target > here or (target == here and (moment or self.now_ns == self._natural_ns))
+        if self.frozen is None and nearer and base <= here:
             self._replay_to(target)  # nothing closer to start from than where we are
         else:
             self._remember_history(self._snapshots[base])
@@ -438,7 +484,16 @@ class Session:
             self._restore(self._snapshots[base])
             self._apply_injections(base)
             self._replay_to(target)
+        if moment and self.frozen is None and self.step_index == target:
+            self._return_to_moment(target)
         self._notify("jump")
+
+    def _return_to_moment(self, step: int) -> None:
+        sim = self.system.sim
+        t = self._moments.get(step)
+        event = sim.peek()
+        if t is not None and t > sim.now_ns and (event is None or t <= event.time_ns):
+            sim.advance_to(t)
 
     def _unfreeze_silently(self) -> None:
         self.frozen = None
@@ -463,7 +518,7 @@ class Session:
         """Jump to the end of the step that produced record ``seq`` (clicking a log row)."""
         starts = self.step_starts()
         step = bisect.bisect_right(starts, seq)
-        self.goto_step(step)
+        self.goto_step(step, moment=False)
 
     def goto_time(self, t_ns: int) -> None:
         """The state at time ``t_ns``: every event up to it has run."""
@@ -473,7 +528,7 @@ class Session:
             end = len(records)
             # Steps start in time order: the number of steps whose first record is at or before t_ns.
             step = bisect.bisect_right(starts, t_ns, key=lambda s: records[s].t_ns if s < end else t_ns + 1)
-            self.goto_step(step)
+            self.goto_step(step, moment=False)
         self.run(until_ns=max(t_ns, self.now_ns))
 
     def restart(self) -> None:
@@ -510,6 +565,8 @@ class Session:
         self._snapshot_steps = [k for k in self._snapshot_steps if k <= step]
         for key in [k for k in self.injections if k > step]:
             del self.injections[key]
+        for key in [k for k in self._moments if k > step]:
+            del self._moments[key]
         self._furthest = step
         self.system.trace.forget_future()
         self._notify("fork")

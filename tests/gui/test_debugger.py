@@ -377,6 +377,20 @@ def test_the_editor_says_what_is_wrong(make_window: Any) -> None:
         (BreakKind.VIOLATION, lambda: editor.rule_box.setEditText("no-such-rule"), "no rule"),
         (BreakKind.CALL, lambda: editor.status_box.setEditText("STATUS_MAYBE"), "NTSTATUS"),
         (BreakKind.CALL, lambda: (editor.status_box.setEditText(""), editor.add_condition()), "parameter"),
+        (
+            BreakKind.CALL,
+            lambda: editor.method_box.setEditText("CopyToo"),
+            "no interface declares a method 'CopyToo' (did you mean CopyTo",
+        ),
+        (
+            BreakKind.CALL,
+            lambda: (
+                editor.method_box.setEditText("CopyTo"),
+                editor.conditions[-1].param.setEditText("Bytecount"),
+                editor.conditions[-1].value.setText("5"),
+            ),
+            "CopyTo has no parameter 'Bytecount' (did you mean ByteCount?)",
+        ),
     ]
     count = len(window.controller.user_breakpoints())
     for kind, fill, words in cases:

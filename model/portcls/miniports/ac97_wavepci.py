@@ -564,24 +564,33 @@ class MiniportWavePciStreamAc97(ComObject):
     def GetPosition(self) -> Out:
         """Released bytes + played-but-unreleased entries + the played part of the current entry."""
         mp = self.miniport
-        position = self.total_released
+        civ = picb = 0
         if self.count:
             while True:  # read CIV and PICB until CIV is the same before and after
                 civ = mp.bm_read8(self.base + X_CIV)
                 picb = mp.bm_read16(self.base + X_PICB)
                 if mp.bm_read8(self.base + X_CIV) == civ:
                     break
-            # PICB = 0 at CIV 0 with nothing released: the engine has not started yet.
-            if picb or civ or self.total_released:
-                current = self.slots[civ]
-                position += (current["length"] if current is not None else 0) - 2 * picb
-                if civ != (self.head - 1) & BDL_MASK:
-                    i = self.head
-                    while i != civ:
-                        entry = self.slots[i]
-                        position += entry["length"] if entry is not None else 0
-                        i = (i + 1) & BDL_MASK
-        return Out(NTSTATUS.STATUS_SUCCESS, {"Position": position})
+        return Out(NTSTATUS.STATUS_SUCCESS, {"Position": self._position(civ, picb)})
+
+    def probe_position(self) -> int:
+        """What GetPosition would return now, read from the engine without register accesses (no trace)."""
+        box = self._hardware_box()
+        return self._position(box.civ, box.picb) if self.count else self.total_released
+
+    def _position(self, civ: int, picb: int) -> int:
+        position = self.total_released
+        # PICB = 0 at CIV 0 with nothing released: the engine has not started yet.
+        if self.count and (picb or civ or self.total_released):
+            current = self.slots[civ]
+            position += (current["length"] if current is not None else 0) - 2 * picb
+            if civ != (self.head - 1) & BDL_MASK:
+                i = self.head
+                while i != civ:
+                    entry = self.slots[i]
+                    position += entry["length"] if entry is not None else 0
+                    i = (i + 1) & BDL_MASK
+        return position
 
     def NormalizePhysicalPosition(self, PhysicalPosition: int) -> Out:
         sample_size = self.format.channels * 2
