@@ -283,12 +283,16 @@ class SessionController(QObject):
         self.pause()
         result = self._command(self.session.step_into)
         self.last_result = result
+        if result.reason == StopReason.BREAKPOINT:  # the event it finished matched one
+            self._report_stop(result)
         return result
 
     def step_out(self) -> RunResult:
         self.pause()
         result = self._command(self.session.step_out)
         self.last_result = result
+        if result.reason == StopReason.BREAKPOINT:
+            self._report_stop(result)
         return result
 
     def step_back(self, n: int = 1) -> None:

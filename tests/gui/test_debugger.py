@@ -366,6 +366,22 @@ def test_a_conditional_breakpoint_does_not_stop_when_false(make_window: Any) -> 
     assert "ran to" in window.status_message.text()
 
 
+def test_finishing_an_event_from_inside_reports_its_breakpoint(make_window: Any) -> None:
+    window = make_window("sb16_render")
+    c = window.controller
+    session = c.session
+    c.run_for(20 * MS)
+    while "DPC" not in session.describe_next():
+        window.act_step.trigger()
+    first = len(session.system.trace)
+    c.add_breakpoint(Breakpoint(BreakKind.CALL, object="dma", method="CopyTo"))
+    window.act_step_into.trigger()  # before RequestService
+    window.act_step_out.trigger()  # the whole DPC runs: its CopyTo matches
+    assert session.frozen is None and c.last_result.reason == StopReason.BREAKPOINT
+    assert "stopped at breakpoint" in window.status_message.text() and "CopyTo" in window.status_message.text()
+    assert session.last_step_records()[0] == first  # the log highlights the whole event
+
+
 def test_the_editor_says_what_is_wrong(make_window: Any) -> None:
     window = make_window("sb16_render")
     panel = window.panels["breakpoints"]
