@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-NO_DISPLAY_MESSAGE = """\
-dmaviz: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set).
-
-  * On a machine without a screen, run the window under a virtual X server:
-        xvfb-run dmaviz open [SCENARIO]
-  * Or use the headless commands:
-        dmaviz run SCENARIO      run a scenario and write its trace
-        dmaviz shot SCENARIO     render a picture of the window or a panel
-  * To force a Qt platform, set QT_QPA_PLATFORM (for example QT_QPA_PLATFORM=offscreen).
-"""
-
-
-def has_display() -> bool:
-    """Can Qt open a window here? (X11/Wayland systems need a display; Windows and macOS always can.)"""
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return True
-    if sys.platform.startswith(("win", "darwin")):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+from gui.display import display_problem
 
 
 def main(scenario_source: str | None = None) -> int:
@@ -43,8 +24,9 @@ def run(
 ) -> int:
     """``main`` with the development options of ``python -m gui``: start at a moment, in a theme,
     with the default layout and settings (``fresh``: the user's saved settings are neither read nor changed)."""
-    if not has_display():
-        print(NO_DISPLAY_MESSAGE, file=sys.stderr, end="")
+    problem = display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr, end="")
         return 2
     import pyqtgraph as pg
     from PySide6.QtCore import QCoreApplication, QSettings

@@ -288,6 +288,38 @@ def test_without_a_display_main_explains_and_returns_2(monkeypatch: pytest.Monke
     assert "xvfb-run dmaviz" in err and "dmaviz shot" in err and "dmaviz run" in err
 
 
+@pytest.mark.parametrize("display", [":4321", "unix:4321", "127.0.0.1:4321.0", "nonsense"])
+def test_with_a_stale_display_main_explains_instead_of_aborting(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any, display: str
+) -> None:
+    """An old ssh session's DISPLAY: Qt would abort the process; dmaviz says what is wrong."""
+    from gui import app
+    from gui import display as display_module
+
+    for name in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(display_module, "X11_SOCKETS", Path("/nonexistent-x11-sockets"))
+    assert app.main(None) == 2
+    err = capsys.readouterr().err
+    assert f"cannot reach the X display DISPLAY={display}" in err and "xvfb-run dmaviz" in err
+
+
+def test_a_live_x_display_is_recognised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from gui import display as display_module
+
+    monkeypatch.setattr(display_module, "X11_SOCKETS", tmp_path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(tmp_path / "X7"))
+        server.listen(1)
+        assert display_module.x_display_reachable(":7")
+        assert display_module.x_display_reachable("unix:7.0")
+    assert not display_module.x_display_reachable(":8")
+
+
 HIGH_DPI_SCRIPT = """
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings
