@@ -33,6 +33,10 @@ def duration(text: str) -> int:
     """argparse type for DURATION (ns, us, ms, s)."""
     from model.units import DurationError, parse_duration
 
+    if text.strip().startswith("-"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a duration cannot be negative; give the simulated time from the start, e.g. 5ms"
+        )
     try:
         value = parse_duration(text)
     except DurationError as exc:

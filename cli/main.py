@@ -58,10 +58,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """The long options of ``parser`` and its subcommands that take one value."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _value_options(sub)
+        elif action.nargs is None and action.option_strings and not isinstance(action, argparse._StoreConstAction):
+            found.update(option for option in action.option_strings if option.startswith("--"))
+    return found
+
+
+def _attach_negative_values(argv: list[str], options: set[str]) -> list[str]:
+    """``--at -5ms`` as ``--at=-5ms``: argparse takes a value that starts with '-' and is not a plain number for an
+    option, and would only say "expected one argument"; attached, the option's own check says what is wrong."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            return out + argv[i:]  # the rest are positional arguments
+        following = argv[i + 1] if i + 1 < len(argv) else ""
+        if token in options and following[:1] == "-" and (following[1:2].isdigit() or following[1:2] == "."):
+            out.append(f"{token}={following}")
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    args_list = _attach_negative_values(list(sys.argv[1:] if argv is None else argv), _value_options(parser))
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, or a usage error already reported

@@ -161,6 +161,8 @@ def _check_out(path: Path) -> Path:
     if path.is_dir():
         raise _Invalid(f"{path}: is a directory; give a file name ending in .png or .svg")
     parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise _Invalid(f"{path}: cannot write the picture: {parent} is a file, not a directory")
     if not parent.is_dir():
         raise _Invalid(f"{path}: cannot write the picture: the directory {parent} does not exist")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -169,11 +171,16 @@ def _check_out(path: Path) -> Path:
 
 
 def _moment(
-    scenario: Any, at_ns: int | None, event: int | None, view: str | None
+    scenario: Any, at_ns: int | None, event: int | None, view: str | None, batch: bool = False
 ) -> tuple[int | None, int | None, str]:
     """The moment and view asked for, completed from the scenario's [shot] table."""
     shot = scenario.shot
     if at_ns is None and event is None:
+        if shot is None and batch:
+            raise _Invalid(
+                f"{scenario.label}: has no [shot] table, and --all takes each scenario's moment from it; add one "
+                "(docs/scenarios.md#shot) or draw this scenario alone: dmaviz shot SCENARIO --at DURATION --out FILE"
+            )
         if shot is None:
             raise _Invalid(f"{scenario.label}: has no [shot] table; give the moment with --at DURATION or --event N")
         at_ns, event = shot.at_ns, shot.event
@@ -206,7 +213,9 @@ def _jobs(args: argparse.Namespace) -> list[_Job]:
         if scenario is None:
             raise _Invalid("")  # already reported
         at_ns, event, chosen = _moment(scenario, args.at, args.event, view)
-        return [_Job(scenario, at_ns, event, chosen, out)]
+        job = _Job(scenario, at_ns, event, chosen, out)
+        _check_pixels(job, args)
+        return [job]
     if args.scenario is not None:
         raise _Invalid("--all takes the scenario or directory itself: dmaviz shot --all SCENARIO_OR_DIR --out-dir DIR")
     if args.out is not None:
@@ -226,11 +235,26 @@ def _jobs(args: argparse.Namespace) -> list[_Job]:
         scenario = load_scenario(source)
         if scenario is None:
             raise _Invalid("")
-        at_ns, event, chosen = _moment(scenario, None, None, view)
+        at_ns, event, chosen = _moment(scenario, None, None, view, batch=True)
         out = args.out_dir / f"{scenario.name}.{args.format}"
         assert picture_format(out.name) == args.format
         jobs.append(_Job(scenario, at_ns, event, chosen, out))
+    for job in jobs:
+        _check_pixels(job, args)
     return jobs
+
+
+def _check_pixels(job: _Job, args: argparse.Namespace) -> None:
+    """Refuse a PNG of more pixels than views.MAX_PIXELS before anything is simulated (SVG has no pixels)."""
+    from gui.export.views import PNG, VIEWS, check_pixels, picture_format
+
+    if picture_format(job.out.name) != PNG:
+        return
+    size = args.size if args.size is not None else VIEWS[job.view].size
+    try:
+        check_pixels(size, args.scale)
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
 
 
 def _batch_sources(what: str) -> list[str]:

@@ -51,7 +51,8 @@ at a simulated time or after a number of simulator events, with no display neede
 * `--at DURATION` or `--event N`: the moment; without either, the scenario's `[shot]` moment.
   `--event 0` is before the first event. A moment after the scenario's `run.until` is refused.
 * `--size WxH`: the view's size in logical pixels (default: the table below).
-* `--scale S`: device pixel ratio; a PNG has size × S pixels (2 for high-DPI screens and print).
+* `--scale S`: device pixel ratio; a PNG has size × S pixels (2 for high-DPI screens and print),
+  at most 8192 × 8192 = 67 million pixels in all (File → Export Picture has the same limit).
 * `--theme light|dark` and `--presentation`: colours, and the projector mode's larger text
   and lines.
 * `--caption TEXT`: a caption strip below the view (the picture grows by its height).

@@ -32,7 +32,19 @@ from PySide6.QtWidgets import (
 )
 
 from gui.export.renderer import PictureError, theme_for, window_image, window_picture, write_picture
-from gui.export.views import MAX_SCALE, MAX_SIDE, MIN_SCALE, MIN_SIDE, PNG, SVG, VIEWS, WINDOW, picture_format
+from gui.export.views import (
+    MAX_SCALE,
+    MAX_SIDE,
+    MIN_SCALE,
+    MIN_SIDE,
+    PNG,
+    SVG,
+    VIEWS,
+    WINDOW,
+    check_pixels,
+    device_pixels,
+    picture_format,
+)
 from gui.theme import Theme
 
 if TYPE_CHECKING:
@@ -118,6 +130,7 @@ class ExportDialog(QDialog):
         self.scale_box.setToolTip("Device pixels per logical pixel: 2 makes a PNG with twice the pixels each way")
         self.pixels = QLabel(self)
         self.pixels.setProperty("role", "hint")
+        self.pixels.setWordWrap(True)
         self.theme_box = QComboBox(self)
         for text, name in (("As shown", "shown"), ("Light", "light"), ("Dark", "dark")):
             self.theme_box.addItem(text, name)
@@ -185,15 +198,31 @@ class ExportDialog(QDialog):
         self._update_pixels()
 
     def _update_pixels(self) -> None:
-        if self.format_box.currentData() == SVG:
-            self.pixels.setText("SVG: drawn at the size above; scale does not apply")
-            self.scale_box.setEnabled(False)
-            return
-        self.scale_box.setEnabled(True)
-        scale = self.scale_box.value()
-        self.pixels.setText(
-            f"PNG of {round(self.width_box.value() * scale)} × {round(self.height_box.value() * scale)} pixels"
-        )
+        size, scale = (self.width_box.value(), self.height_box.value()), self.scale_box.value()
+        try:
+            check_pixels(size, scale, "choose a smaller size or scale")
+            too_many = ""
+        except ValueError as exc:
+            too_many = str(exc)
+        svg = self.format_box.currentData() == SVG
+        # The clipboard always gets pixels (at the scale above), whatever the format.
+        self.copy_button.setEnabled(not too_many)
+        self.save_button.setEnabled(svg or not too_many)
+        self.scale_box.setEnabled(not svg)
+        if svg:
+            self._set_pixels_text("SVG: drawn at the size above; scale does not apply", "hint")
+        elif too_many:
+            self._set_pixels_text(too_many, "error")
+        else:
+            width, height = device_pixels(size, scale)
+            self._set_pixels_text(f"PNG of {width} × {height} pixels", "hint")
+
+    def _set_pixels_text(self, text: str, role: str) -> None:
+        self.pixels.setText(text)
+        if self.pixels.property("role") != role:
+            self.pixels.setProperty("role", role)
+            self.pixels.style().unpolish(self.pixels)  # the style sheet colours labels by their role
+            self.pixels.style().polish(self.pixels)
 
     def choice(self) -> ExportChoice:
         return ExportChoice(

@@ -26,7 +26,7 @@ VIEWS: dict[str, View] = {
         View("buffer", "Common buffer", (960, 420), "the cyclic buffer: waveform, byte band, positions, sizes"),
         View("counter", "Transfer counter", (960, 380), "the DMA counter over simulated time, with event lanes"),
         View("positions", "Positions and sizes", (720, 250), "positions and buffer sizes as numbers with bars"),
-        View("registers", "Hardware registers", (720, 600), "the DMA engine's registers (and the BDL)"),
+        View("registers", "Hardware registers", (720, 720), "the DMA engine's registers (and the BDL)"),
         View("memory", "Physical memory", (860, 520), "the page map: owners, the stream's pages, 16 MiB line"),
         View("objects", "Objects", (640, 460), "the object tree with reference counts and states"),
         View("methods", "Methods", (640, 560), "the method form of the first object"),
@@ -43,6 +43,28 @@ FORMATS = (PNG, SVG)
 # Limits that keep a mistyped option from asking for a picture of gigabytes.
 MIN_SIDE, MAX_SIDE = 64, 8192
 MIN_SCALE, MAX_SCALE = 0.25, 8.0
+# The most device pixels a PNG may have: 8192 x 8192, the largest side at scale 1. Drawn as 32-bit pixels that
+# is 256 MiB, held twice while the picture is drawn and encoded (under 1 GB for the whole command), and it is
+# the most Qt's image reader opens by default (QImageReader.allocationLimit). It is far more than print needs:
+# an A2 page at 300 dpi is 35 million pixels, an 8K screen 33 million. Each side and the scale are checked
+# alone above; without this, 8192x8192 at scale 8 asked for 4.3 billion pixels (17 GiB) and crashed.
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+
+
+def device_pixels(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """The pixels of a PNG of ``size`` logical pixels at ``scale`` (as the renderer rounds them)."""
+    return round(size[0] * scale), round(size[1] * scale)
+
+
+def check_pixels(size: tuple[int, int], scale: float, advice: str = "give a smaller --size or --scale") -> None:
+    """ValueError with a one-line reason when a PNG of ``size`` at ``scale`` would have more than MAX_PIXELS."""
+    width, height = device_pixels(size, scale)
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"{size[0]}x{size[1]} at scale {scale:g} is a picture of {width}x{height} = "
+            f"{width * height / 1e6:,.0f} million pixels; the most is {MAX_PIXELS / 1e6:.0f} million "
+            f"({MAX_SIDE}x{MAX_SIDE}): {advice}"
+        )
 
 
 def view_names() -> list[str]:

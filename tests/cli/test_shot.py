@@ -118,10 +118,20 @@ def test_every_builtin_shot_table_names_a_view_and_a_moment_inside_the_scenario(
         (["sb16_render", "--at", "1ms", "--event", "3"], "not allowed with argument"),
         (["sb16_render", "--size", "12x12"], "each side must be from 64 to 8192"),
         (["sb16_render", "--scale", "0"], "the scale must be from 0.25 to 8"),
+        (
+            ["sb16_underrun", "--view", "memory", "--size", "8192x8192", "--scale", "8"],
+            "8192x8192 at scale 8 is a picture of 65536x65536 = 4,295 million pixels; the most is 67 million",
+        ),
+        (["sb16_underrun", "--view", "window", "--scale", "8"], "1600x1000 at scale 8 is a picture of"),
+        (
+            ["sb16_render", "--at", "-5ms"],
+            "argument --at: '-5ms': a duration cannot be negative; give the simulated time from the start, e.g. 5ms",
+        ),
         (["sb16_render", "--theme", "sepia"], "invalid choice"),
         ([], "which scenario?"),
         (["--all", "--out", "x.png"], "--out-dir"),
         (["--all", "--out-dir", "{tmp}", "--at", "5ms"], "--at and --event are for one picture"),
+        (["--all", "sb16_render", "--out-dir", "{tmp}", "--scale", "8"], "million pixels"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
@@ -151,6 +161,39 @@ def test_unwritable_or_wrong_files_exit_2(capsys: pytest.CaptureFixture[str], tm
         readonly.chmod(0o700)
     assert status == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("dmaviz: ") and str(tmp_path / target) in err
+
+
+def test_unwritable_paths_exit_2_even_for_a_user_who_can_write_anywhere(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The read-only directory above is skipped as root; a file where the directory should be is not."""
+    (tmp_path / "a_file").write_text("not a directory", encoding="utf-8")
+    target = tmp_path / "a_file" / "x.png"
+    status, out, err = run(capsys, "shot", "sb16_render", "--out", str(target))
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert err == f"dmaviz: {target}: cannot write the picture: {tmp_path / 'a_file'} is a file, not a directory\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_picture_the_system_refuses_to_store_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """/proc takes no new files, not even from root: the failure comes only when the file is written."""
+    target = Path("/proc/self/dmaviz-shot.png")
+    status, out, err = run(capsys, "shot", "sb16_render", "--view", "positions", "--out", str(target))
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"dmaviz: {target}: cannot write the picture: ")
+    assert not target.exists()
+
+
+def test_a_batch_with_a_scenario_without_a_shot_table_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "plain.toml").write_text('title = "no shot"\n[device]\nkind = "sb16"\n[[stream]]\n', encoding="utf-8")
+    status, out, err = run(capsys, "shot", "--all", str(scenarios), "--out-dir", str(tmp_path / "pictures"))
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "has no [shot] table, and --all takes each scenario's moment from it" in err
+    assert "--at DURATION --out FILE" in err and "or --event N" not in err
 
 
 def test_a_scenario_without_a_shot_table_needs_a_moment(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
