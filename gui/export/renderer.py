@@ -31,7 +31,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QPoint, QRect
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontInfo, QFontMetricsF, QImage, QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QApplication, QHeaderView, QWidget
 
-from gui.export.views import PNG, SVG, VIEWS, WINDOW
+from gui.export.views import PNG, SVG, VIEWS, WINDOW, check_pixels, device_pixels
 from gui.icons import icon
 from gui.panels.base import Panel
 from gui.session_controller import Frame, SessionController
@@ -553,18 +553,59 @@ def settle() -> None:
 
 @contextmanager
 def export_mode(widget: QWidget) -> Iterator[None]:
-    """Hide every panel's interactive overlays (hover lines, hover text) while ``widget`` is drawn."""
+    """Draw ``widget`` as a picture: every panel in export mode (no hover lines or text, no controls, no
+    selection, whole text), no keyboard focus frame, plot markers as vectors; all put back afterwards."""
     panels = [widget] if isinstance(widget, Panel) else widget.findChildren(Panel)
+    focus = widget.focusWidget()
+    if focus is not None and focus.hasFocus():
+        focus.clearFocus()
+    else:
+        focus = None
     for panel in panels:
         panel.set_export_mode(True)
     # A panel may hide a whole hover line of text: lay out again now, so no empty strip is left in its place.
     QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    undo_vectors = _vector_plots(widget)
     try:
         yield
     finally:
+        undo_vectors()
         for panel in panels:
             panel.set_export_mode(False)
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        if focus is not None:
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def _vector_plots(widget: QWidget) -> Callable[[], None]:
+    """Plots drawn as vectors, for SVG (and crisp PNG at any scale); how to put them back.
+
+    pyqtgraph draws scatter markers from a cache of small pixmaps (ScatterPlotItem's useCache), which an
+    SVG would hold as one embedded image per marker; in pyqtgraph's export mode each marker is a path.
+    A graphics view caches its background as a pixmap too, which would be one more (blank) image.
+    """
+    views = widget.findChildren(pg.GraphicsView)
+    if isinstance(widget, pg.GraphicsView):
+        views.append(widget)
+    caches = [(view, view.cacheMode()) for view in views]
+    scatters: list[pg.ScatterPlotItem] = []
+    for view in views:
+        view.setCacheMode(pg.GraphicsView.CacheModeFlag.CacheNone)
+        scene = view.scene()
+        if scene is None:
+            continue
+        for item in scene.items():
+            if isinstance(item, pg.ScatterPlotItem) and item._exportOpts is False:
+                item.setExportMode(True, {"antialias": True})
+                scatters.append(item)
+
+    def undo() -> None:
+        for item in scatters:
+            item.setExportMode(False)
+        for view, mode in caches:
+            view.setCacheMode(mode)
+
+    return undo
 
 
 def _stretch_tables(widget: QWidget) -> None:
@@ -612,7 +653,14 @@ def render_png(widget: QWidget, size: tuple[int, int], scale: float, theme: Them
     """``widget`` (laid out at ``size``) drawn at ``scale`` device pixels per logical pixel."""
     width, height = size
     total = height + caption_height(caption, width)
-    image = QImage(round(width * scale), round(total * scale), QImage.Format.Format_ARGB32_Premultiplied)
+    try:
+        check_pixels((width, total), scale, "choose a smaller size or scale")
+    except ValueError as exc:
+        raise PictureError(str(exc)) from None
+    pixels_wide, pixels_high = device_pixels((width, total), scale)
+    image = QImage(pixels_wide, pixels_high, QImage.Format.Format_ARGB32_Premultiplied)
+    if image.isNull():
+        raise PictureError(f"not enough memory for a picture of {pixels_wide}x{pixels_high} pixels")
     image.setDevicePixelRatio(scale)
     # 96 dots per inch per logical pixel (a CSS pixel): documents that read the resolution place a 2x picture
     # at its logical size.
@@ -662,7 +710,46 @@ def render_svg(widget: QWidget, size: tuple[int, int], theme: Theme, caption: st
     finally:
         painter.end()
     buffer.close()
-    return _pixel_units(bytes(data.data()), width, total)
+    return _bake_scaled_strokes(_pixel_units(bytes(data.data()), width, total))
+
+
+_GROUP = re.compile(rb'(<g [^>]*?) transform="matrix\(([^)]*)\)"([^>]*>)(.*?)(</g>)', re.DOTALL)
+_ELEMENT = re.compile(rb"<(\w+)[^>]*>")
+_PAIR = re.compile(rb"(-?[0-9.]+(?:e[-+]?[0-9]+)?),(-?[0-9.]+(?:e[-+]?[0-9]+)?)")
+
+
+def _bake_scaled_strokes(svg: bytes) -> bytes:
+    """Plot lines and markers with their coordinates in pixels, not in a scaled group with "non-scaling" strokes.
+
+    Qt draws a plot's data in the plot's own units inside ``<g transform="matrix(...)">`` (a marker: a unit
+    shape scaled to its size), and keeps the pen one pixel wide with ``vector-effect="non-scaling-stroke"``.
+    Browsers honour that, but several SVG renderers do not (librsvg, used by Pandoc and GNOME, among them):
+    they scale the pen too, and markers become blobs and lines bars. Here each scaled group that holds only
+    paths and polylines gets its matrix applied to their coordinates and loses it, so every renderer agrees.
+    """
+
+    def bake(match: re.Match[bytes]) -> bytes:
+        head, matrix, tail, body, end = match.groups()
+        try:
+            a, b, c, d, e, f = (float(v) for v in matrix.split(b","))
+        except ValueError:
+            return match.group(0)
+        if (a, b, c, d) == (1.0, 0.0, 0.0, 1.0):
+            return match.group(0)  # a translation scales no pen
+        if any(tag not in (b"path", b"polyline") for tag in _ELEMENT.findall(body)):
+            return match.group(0)  # text, images or other shapes keep their transform
+
+        def point(pair: re.Match[bytes]) -> bytes:
+            x, y = float(pair.group(1)), float(pair.group(2))
+            return f"{a * x + c * y + e:.6g},{b * x + d * y + f:.6g}".encode()
+
+        def coordinates(attribute: re.Match[bytes]) -> bytes:
+            return attribute.group(1) + _PAIR.sub(point, attribute.group(2)) + b'"'
+
+        body = re.sub(rb'( (?:d|points)=")([^"]*)"', coordinates, body)
+        return head + tail + body + end
+
+    return _GROUP.sub(bake, svg)
 
 
 def _pixel_units(svg: bytes, width: int, height: int) -> bytes:

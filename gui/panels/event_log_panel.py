@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel
+from gui.panels.picture_text import fit_table
 from gui.session_controller import Frame, SessionController
 from gui.theme import LIGHT, Theme
 from gui.view_models.event_log import COLUMNS, KINDS, LogFilter, record_row
@@ -287,6 +288,37 @@ class EventLogPanel(Panel):
             QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
         )
         self._scroll()
+
+    # --- pictures ----------------------------------------------------------------------------------------------
+    def export_clutter(self) -> list[QWidget]:
+        """The filter bar; its count too, unless a filter hides records (the picture then says which)."""
+        bar: list[QWidget] = [w for w in self.findChildren(QLabel) if w.buddy() is self.kind_box]
+        bar += [self.kind_box, self.object_edit, self.method_edit, self.follow]
+        if self.model.filter.everything:
+            bar.append(self.count)
+        return [*super().export_clutter(), *bar]
+
+    def set_export_mode(self, on: bool) -> None:
+        if on == self.export_mode:
+            return
+        super().set_export_mode(on)
+        if on:
+            self._count_text = self.count.text()
+            log_filter = self.model.filter
+            if not log_filter.everything:
+                kinds = f"kind {', '.join(sorted(log_filter.kinds))}" if log_filter.kinds else ""
+                texts = [kinds] + [
+                    f"{what} contains “{text}”"
+                    for what, text in (("object", log_filter.object_text), ("method", log_filter.method_text))
+                    if text
+                ]
+                shown = f"{self.model.rowCount():,} of {len(self.model.records):,} records"
+                self.count.setText(f"{shown}: {'; '.join(t for t in texts if t)}")
+            # Whole method names (they cannot wrap) and wrapped details, with the bottom row kept in view.
+            self._unfit = fit_table(self.table, anchor_bottom=True, widen=(COLUMNS.index("what"),))
+            return
+        self._unfit()
+        self.count.setText(self._count_text)
 
     def _chosen(self, index: QModelIndex) -> None:
         if not index.isValid():

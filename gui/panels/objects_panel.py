@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from gui.panels.base import Panel
+from gui.panels.picture_text import fit_tree
 from gui.session_controller import Frame, SessionController
 from gui.theme import Theme
 from gui.view_models.objects import ObjectNode, object_tree
@@ -66,6 +67,20 @@ class ObjectsPanel(Panel):
 
     def session_replaced(self) -> None:
         self._shape = ()
+
+    def export_clutter(self) -> list[QWidget]:
+        """Besides the buttons: the usage hint under the tree."""
+        hints = [w for w in self.findChildren(QLabel) if w.property("role") == "hint"]
+        return [*super().export_clutter(), *hints]
+
+    def set_export_mode(self, on: bool) -> None:
+        if on == self.export_mode:
+            return
+        super().set_export_mode(on)
+        if on:
+            self._unfit = fit_tree(self.tree)  # long states wrap instead of ending in "…"
+        else:
+            self._unfit()
 
     def refresh(self, frame: Frame) -> None:
         session = self.controller.session

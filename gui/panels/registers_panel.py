@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.base import Panel
+from gui.panels.picture_text import fit_table
 from gui.session_controller import Frame, SessionController
 from gui.theme import Theme, mono_font
 from gui.view_models.registers import BdlRow, RegisterRow, RegistersView, registers_view
@@ -88,6 +89,16 @@ class RegistersPanel(Panel):
 
     def session_replaced(self) -> None:
         self._shape = ()
+
+    def set_export_mode(self, on: bool) -> None:
+        if on == self.export_mode:
+            return
+        super().set_export_mode(on)
+        if on:
+            # Long meanings wrap in a picture instead of ending in "…"; the BDL's cells are short.
+            self._unfit = fit_table(self.table, anchor_bottom=False)
+        else:
+            self._unfit()
 
     def refresh(self, frame: Frame) -> None:
         view = registers_view(self.controller.session.system, self.controller.hardware)
