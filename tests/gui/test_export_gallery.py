@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from gui.gallery import DOCS, main, page
+import pytest
+
+from gui.gallery import COMMAND, DOCS, main, page
 from model.scenario import builtin_names
-from tests.gui.images import pixels
+from tests.gui.images import compare, pixels
+from tests.gui.test_reference_images import META, drawing_setup
 
 
 def test_gallery_page_is_current_and_every_picture_is_there() -> None:
@@ -34,3 +38,20 @@ def test_the_gallery_command_draws_into_another_directory(tmp_path: Path) -> Non
     assert "(pictures/sb16_render.png)" in markdown.read_text(encoding="utf-8")
     width = pixels((out_dir / "sb16_render.png").read_bytes()).shape[1]
     assert width == 400  # the whole window, 1600 logical pixels at a quarter
+
+
+def test_the_committed_gallery_is_what_the_gallery_command_draws_now(tmp_path: Path) -> None:
+    """A change to what pictures show must come with a regenerated gallery (compared as the reference images are)."""
+    approved = json.loads(META.read_text(encoding="utf-8")) if META.exists() else None
+    if approved != drawing_setup():
+        pytest.skip(f"the gallery was drawn with {approved}, this machine draws with {drawing_setup()}")
+    out_dir = tmp_path / "gallery"
+    assert main(["--out-dir", str(out_dir), "--markdown", str(tmp_path / "gallery.md")]) == 0
+    stale = []
+    for fresh in sorted(out_dir.glob("*.png")):
+        committed = DOCS / "gallery" / fresh.name
+        result = compare(pixels(fresh.read_bytes()), pixels(committed.read_bytes()))
+        if not result.matches:
+            stale.append(f"{fresh.name}: {result.describe()}")
+    assert len(list(out_dir.glob("*.png"))) == len(builtin_names())
+    assert not stale, f"stale pictures in docs/gallery (run {COMMAND}): {stale}"
