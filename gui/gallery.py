@@ -44,8 +44,9 @@ TAIL = """\
 `dmaviz shot SCENARIO (--at DURATION | --event N) --out FILE` draws the window or one panel
 at a simulated time or after a number of simulator events, with no display needed:
 
-* `--out FILE`: a `.png` or `.svg` file. SVG keeps text, lines and curves as vectors (the
-  byte band and the page map are embedded images).
+* `--out FILE`: a `.png` or `.svg` file. SVG keeps text, lines, curves and plot markers as
+  vectors. Embedded images: the byte band and the page map, and the small pieces of Qt's style
+  (toolbar icons, table header and scroll bar backgrounds, dock buttons) in window pictures.
 * `--view VIEW`: the whole window or one panel, by the names in the table below. Default:
   the scenario's `[shot]` view, else `window`.
 * `--at DURATION` or `--event N`: the moment; without either, the scenario's `[shot]` moment.
