@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QTreeWidget, QTreeWidgetItem
 
 # The last column keeps at least this share of the table's width when other columns widen.
@@ -38,13 +39,40 @@ def _widen(table: QTableView, columns: Sequence[int]) -> dict[int, int]:
         if room <= 0 or column >= count - 1:
             break
         width = table.columnWidth(column)
-        wanted = max(table.sizeHintForColumn(column), header.sectionSizeHint(column))  # rows in view only
+        wanted = max(_widest_in_view(table, column), header.sectionSizeHint(column))
         grow = int(min(wanted - width, room))
         if grow > 0:
             saved[column] = width
             table.setColumnWidth(column, width + grow)
             room -= grow
     return saved
+
+
+def _widest_in_view(table: QTableView, column: int) -> int:
+    """The width ``column``'s widest cell among the rows in view needs on one line (QTableView's own
+    sizeHintForColumn reads up to a thousand rows, in view or not)."""
+    model = table.model()
+    if model is None or model.rowCount() == 0:
+        return 0
+    first = max(0, table.rowAt(0))
+    last = table.rowAt(table.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    margin = _text_margin(table) + 1
+    widest = 0
+    for row in range(first, last + 1):
+        index = model.index(row, column)
+        text = model.data(index)
+        if table.isRowHidden(row) or not text:
+            continue
+        font = model.data(index, Qt.ItemDataRole.FontRole)
+        metrics = QFontMetrics(font) if isinstance(font, QFont) else table.fontMetrics()
+        widest = max(widest, metrics.horizontalAdvance(str(text)) + margin)
+    return widest
+
+
+def _text_margin(view: QAbstractItemView) -> int:
+    """The room a cell keeps free of text, both sides together (QCommonStyle's view item text margin)."""
+    return 2 * (view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
 
 
 def fit_table(table: QTableView, *, anchor_bottom: bool, widen: Sequence[int] = ()) -> Restore:
@@ -117,8 +145,7 @@ def fit_tree(tree: QTreeWidget) -> Restore:
     line = metrics.height()
     flags = int(Qt.TextFlag.TextWordWrap)
     hints: list[tuple[QTreeWidgetItem, int, QSize]] = []
-    # The style keeps this much of a cell free of text on each side (QCommonStyle's view item text margin).
-    margin = 2 * (tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, tree) + 1)
+    margin = _text_margin(tree)
     for item in _items(tree):
         padding = max(0, tree.visualItemRect(item).height() - line)
         for column in range(1, tree.columnCount()):
