@@ -8,26 +8,9 @@ from hypothesis import HealthCheck, given, settings
 
 from model.session.breakpoints import BreakKind, Breakpoint, Condition
 from model.session.session import Session, StopReason
-from model.topology import StreamSpec, Topology
 from model.trace import to_json_line
 from model.units import MS
-
-
-def build(device: str = "sb16") -> Topology:
-    topology = Topology(device)
-    topology.system.strict = True
-    topology.install()
-    pin = topology.open_stream(StreamSpec())
-    topology.system.call(pin, "SetState", {"State": "KSSTATE_RUN"})
-    return topology
-
-
-def new_session(device: str = "sb16", every: int = 32) -> Session:
-    return Session(lambda: build(device), snapshot_every=every)
-
-
-def lines(session: Session) -> list[str]:
-    return [to_json_line(r) for r in session.system.trace.records]
+from tests.model.session.streams import lines, new_session
 
 
 def first_wrap_step(session: Session) -> int:

@@ -17,26 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from model.scenario import load, make_session
 from model.session.breakpoints import BreakKind, Breakpoint
 from model.session.session import Session, StopReason
-from model.topology import StreamSpec, Topology
-from model.trace import to_json_line
 from model.units import MS
-
-
-def build(device: str = "sb16") -> Topology:
-    topology = Topology(device)
-    topology.system.strict = True
-    topology.install()
-    pin = topology.open_stream(StreamSpec())
-    topology.system.call(pin, "SetState", {"State": "KSSTATE_RUN"})
-    return topology
-
-
-def new_session(device: str = "sb16", every: int = 16) -> Session:
-    return Session(lambda: build(device), snapshot_every=every)
-
-
-def lines(session: Session) -> list[str]:
-    return [to_json_line(r) for r in session.system.trace.records]
+from tests.model.session.streams import lines, new_session
 
 
 def to_next_dpc(session: Session) -> None:
@@ -67,7 +49,7 @@ def assert_same(a: Session, b: Session) -> None:
 @pytest.mark.parametrize("device", ["sb16", "hda", "ac97", "virtual"])
 @pytest.mark.parametrize("n", [1, 5, 40])
 def test_forward_and_back_from_a_break_between_events(device: str, n: int) -> None:
-    session = new_session(device)
+    session = new_session(device, every=16)
     session.run(until_ns=37_123_456)  # Break: the clock stops between two events, the DMA has moved on
     event = session.next_event()
     assert event is not None and event.time_ns > session.now_ns  # really between events
@@ -78,7 +60,7 @@ def test_forward_and_back_from_a_break_between_events(device: str, n: int) -> No
 
 
 def test_forward_and_back_from_a_timeline_jump() -> None:
-    session = new_session()
+    session = new_session(every=16)
     session.run(until_ns=200 * MS)
     session.goto_time(180_500_000)  # a click on the timeline, between two events
     assert session.now_ns == 180_500_000
@@ -89,13 +71,13 @@ def test_forward_and_back_from_a_timeline_jump() -> None:
 
 
 def test_a_click_on_a_log_row_goes_to_the_event_not_to_where_the_user_stood() -> None:
-    session = new_session()
+    session = new_session(every=16)
     session.run(until_ns=37_123_456)
     step = session.step_index
     last_record = session.system.trace.records[-1]
     session.goto_record(last_record.seq)  # the step that made it: the same step, at its event's time
     assert session.step_index == step and session.now_ns == last_record.t_ns < 37_123_456
-    ref = new_session()
+    ref = new_session(every=16)
     ref.goto_step(step)
     assert_same(session, ref)
 
@@ -105,7 +87,7 @@ def test_a_click_on_a_log_row_goes_to_the_event_not_to_where_the_user_stood() ->
 
 @pytest.mark.parametrize("leave", ["step", "step_out", "run", "step_back", "call"])
 def test_step_into_after_a_recorded_call_makes_each_call_once(leave: str) -> None:
-    session = new_session()
+    session = new_session(every=16)
     session.run(until_ns=20 * MS)
     to_next_dpc(session)
     session.call("dma", "SetBufferSize", {"BufferSize": 0x2000})
@@ -127,7 +109,7 @@ def test_step_into_after_a_recorded_call_makes_each_call_once(leave: str) -> Non
 
 
 def test_finishing_an_event_from_inside_it_stops_at_breakpoints_and_highlights_it() -> None:
-    plain = new_session()
+    plain = new_session(every=16)
     plain.run(until_ns=20 * MS)
     to_next_dpc(plain)
     first = len(plain.system.trace)
@@ -135,7 +117,7 @@ def test_finishing_an_event_from_inside_it_stops_at_breakpoints_and_highlights_i
     event_records = (first, len(plain.system.trace))
 
     def inside() -> tuple[Session, Breakpoint]:
-        session = new_session()
+        session = new_session(every=16)
         session.run(until_ns=20 * MS)
         to_next_dpc(session)
         bp = session.add_breakpoint(Breakpoint(BreakKind.CALL, object="dma", method="CopyTo"))
@@ -157,7 +139,7 @@ def test_finishing_an_event_from_inside_it_stops_at_breakpoints_and_highlights_i
 
 
 def test_step_out_from_the_events_own_call_finishes_the_event() -> None:
-    session = new_session()
+    session = new_session(every=16)
     session.run(until_ns=20 * MS)
     to_next_dpc(session)
     step = session.step_index
@@ -165,7 +147,7 @@ def test_step_out_from_the_events_own_call_finishes_the_event() -> None:
     assert session.frozen is not None and session.frozen.record.depth == 0
     session.step_out()
     assert session.frozen is None and session.step_index == step + 1
-    ref = new_session()
+    ref = new_session(every=16)
     ref.goto_step(step + 1)
     assert_same(session, ref)
 
@@ -174,12 +156,12 @@ def test_step_out_from_the_events_own_call_finishes_the_event() -> None:
 
 
 def test_a_time_breakpoint_on_an_events_time_stops_where_run_to_that_time_stops() -> None:
-    reference = new_session()
+    reference = new_session(every=16)
     reference.run(until_ns=30 * MS)
     t = reference.next_event().time_ns  # the next event's own time
-    ran = new_session()
+    ran = new_session(every=16)
     ran.run(until_ns=t)
-    session = new_session()
+    session = new_session(every=16)
     session.add_breakpoint(Breakpoint(BreakKind.TIME, time_ns=t))
     result = session.run(until_ns=400 * MS)
     assert result.reason == StopReason.BREAKPOINT and session.now_ns == t
@@ -188,19 +170,19 @@ def test_a_time_breakpoint_on_an_events_time_stops_where_run_to_that_time_stops(
 
 def test_a_time_breakpoint_is_not_skipped_when_a_run_is_cut_short_between_its_events() -> None:
     t = 20 * MS  # two events run at this time (the block end and the client's tick)
-    reference = new_session()
+    reference = new_session(every=16)
     times = []
     while reference.now_ns <= t:
         reference.step()
         times.append(reference.now_ns)
     assert times.count(t) >= 2
-    session = new_session()
+    session = new_session(every=16)
     session.add_breakpoint(Breakpoint(BreakKind.TIME, time_ns=t))
     results = []
     while not results or results[-1].reason == StopReason.DEADLINE:
         results.append(session.run(until_ns=400 * MS, deadline=lambda: True))  # the GUI's frame budget, tiny
     assert results[-1].reason == StopReason.BREAKPOINT and session.now_ns == t
-    ran = new_session()
+    ran = new_session(every=16)
     ran.run(until_ns=t)
     assert_same(session, ran)
     assert session.run(max_steps=1).reason == StopReason.STEP  # standing on it: the next run goes on
@@ -218,7 +200,7 @@ def test_a_violation_breakpoint_stops_the_run_at_the_violation() -> None:
 
 @pytest.mark.parametrize("offset", [0x1000, 0x2000])
 def test_a_position_breakpoint_stops_a_wavepci_stream(offset: int) -> None:
-    session = new_session("ac97")
+    session = new_session("ac97", every=16)
     stream = session.system.get("stream")
     session.add_breakpoint(Breakpoint(BreakKind.POSITION, object="pin", offset=offset))
     before = stream.probe_position()
@@ -232,7 +214,7 @@ def test_a_position_breakpoint_stops_a_wavepci_stream(offset: int) -> None:
 
 
 def test_the_wavepci_probe_is_getposition_without_side_effects() -> None:
-    session = new_session("ac97")
+    session = new_session("ac97", every=16)
     system = session.system
     for _ in range(30):
         session.run(max_steps=3)
@@ -259,7 +241,7 @@ OPS = st.lists(
 @given(ops=OPS)
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_sequence_of_debugger_commands_equals_a_fresh_replay(ops: list[tuple[str, int]]) -> None:
-    session = new_session()
+    session = new_session(every=16)
     for op, k in ops:
         if op == "step":
             session.step()
