@@ -14,9 +14,12 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model.trace import EventRecord, Record, Trace
+
+if TYPE_CHECKING:
+    from model.hardware.unit_clock import ClockGroup
 
 
 @dataclass(slots=True, eq=False)
@@ -50,7 +53,7 @@ class Simulator:
     _queue: list[tuple[int, int, Event]] = field(default_factory=list, repr=False)
     _order: int = 0
     _synced_at: int = -1  # devices are up to date at this time
-    _sync_hooks: list[Callable[[int], None]] = field(default_factory=list, repr=False)
+    _sync_hooks: list[tuple[Callable[[int], None], ClockGroup | None]] = field(default_factory=list, repr=False)
     # Model objects that react to records (a scenario's "after the 3rd terminal count" actions).
     # Unlike trace subscribers they are part of the model, so snapshots carry them.
     watchers: list[Callable[[Record], None]] = field(default_factory=list, repr=False)
@@ -84,8 +87,9 @@ class Simulator:
         return [e for _, _, e in sorted(self._queue) if not e.cancelled]
 
     # --- running ------------------------------------------------------------------
-    def add_sync_hook(self, hook: Callable[[int], None]) -> None:
-        self._sync_hooks.append(hook)
+    def add_sync_hook(self, hook: Callable[[int], None], clocks: ClockGroup | None = None) -> None:
+        """Call ``hook(now)`` before each event; only while one of ``clocks`` runs, if given."""
+        self._sync_hooks.append((hook, clocks))
 
     def sync(self) -> None:
         """Bring every continuously running device up to the current time.
@@ -97,8 +101,9 @@ class Simulator:
         if now == self._synced_at:
             return
         self._synced_at = now
-        for hook in self._sync_hooks:
-            hook(now)
+        for hook, clocks in self._sync_hooks:
+            if clocks is None or clocks.running:
+                hook(now)
 
     def step(self) -> Event | None:
         """Run exactly one event. Returns it, or None when nothing is scheduled."""
@@ -106,18 +111,23 @@ class Simulator:
         if event is None:
             return None
         heapq.heappop(self._queue)
-        self.now_ns = event.time_ns
+        self._run(event)
+        return event
+
+    def _run(self, event: Event) -> None:
+        """Run ``event``, just taken off the queue."""
+        now = self.now_ns = event.time_ns
         # The step begins before the devices catch up to its time: what they do at
         # event.time_ns (terminal count, block end, IRQ) belongs to this step, not the last.
         self.trace.mark_step()
         if self.record_events:
             self.emit(EventRecord(step=self.steps, name=event.name, source=event.source))
-        self._synced_at = event.time_ns
-        for hook in self._sync_hooks:
-            hook(event.time_ns)
+        self._synced_at = now
+        for hook, clocks in self._sync_hooks:
+            if clocks is None or clocks.running:
+                hook(now)
         self.steps += 1
         event.fn(*event.args)
-        return event
 
     def run_until(self, time_ns: int) -> int:
         """Run every event up to and including ``time_ns``; the clock ends at ``time_ns``.
@@ -127,11 +137,19 @@ class Simulator:
         if time_ns < self.now_ns:
             raise SimulationError(f"cannot run back to {time_ns} ns from {self.now_ns} ns")
         count = 0
-        while True:
-            event = self.peek()
-            if event is None or event.time_ns > time_ns:
+        queue = self._queue
+        pop = heapq.heappop
+        run = self._run
+        while queue:
+            head = queue[0]
+            event = head[2]
+            if event.cancelled:
+                pop(queue)
+                continue
+            if head[0] > time_ns:
                 break
-            self.step()
+            pop(queue)
+            run(event)
             count += 1
         self.now_ns = time_ns
         self.sync()
@@ -166,3 +184,24 @@ class Simulator:
             for watcher in self.watchers:
                 watcher(record)
         return record
+
+    def record(self, kind: type[Record], *values: Any) -> None:
+        """Emit a ``kind`` record given by its field values in declaration order, now.
+
+        The cheap form for records the hardware writes many times a second: the trace keeps
+        it compact until someone reads it, unless a watcher or subscriber needs it at once.
+        """
+        trace = self.trace
+        if self.watchers or trace._subscribers:
+            self.emit(kind.from_compact(-1, (kind.code, self.now_ns, *values)))
+            return
+        # Trace.add, inlined: this runs several times per simulated interrupt.
+        live = trace._live
+        records = trace._records
+        if live < len(records):
+            records[live] = (kind.code, self.now_ns, *values)
+            if live < trace._built:
+                trace._built = live
+        else:
+            records.append((kind.code, self.now_ns, *values))
+        trace._live = live + 1

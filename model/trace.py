@@ -4,6 +4,13 @@ Every record has ``seq`` (0, 1, 2, ...), ``t_ns`` (non-decreasing) and a ``kind`
 are appended by the simulator (which stamps time) and never modified afterwards, except a
 call record whose outcome is filled in when the call returns. Observers subscribe with a
 callback; the trace is append-only, so a snapshot only needs its length.
+
+The hardware writes most records (a register read, an interrupt edge, a terminal count)
+many times a second and nobody may ever look at most of them, so these may be stored in a
+*compact* form: a tuple ``(type code, t_ns, field values...)`` that holds only plain values
+(a tuple of strings and numbers costs a tenth of a record object and is invisible to the
+garbage collector). The record object is built the first time anyone reads it; from
+outside, the trace only ever hands out record objects.
 """
 
 from __future__ import annotations
@@ -21,8 +28,15 @@ class Record:
     """Base of every trace record."""
 
     kind: ClassVar[str] = "record"
+    code: ClassVar[int] = -1  # index in RECORD_TYPES: the compact form's first item
+    value_fields: ClassVar[tuple[str, ...]] = ()  # the compact form's values, in order
     seq: int = -1
     t_ns: int = 0
+
+    @classmethod
+    def from_compact(cls, seq: int, entry: tuple[Any, ...]) -> Record:
+        """The record a compact entry ``(code, t_ns, values...)`` stands for."""
+        return cls(seq=seq, t_ns=entry[1], **dict(zip(cls.value_fields, entry[2:], strict=False)))
 
     def to_json_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"seq": self.seq, "t_ns": self.t_ns, "kind": self.kind}
@@ -227,6 +241,9 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     NoteRecord,
 )
 RECORD_KINDS: dict[str, type[Record]] = {t.kind: t for t in RECORD_TYPES}
+for _code, _type in enumerate(RECORD_TYPES):
+    _type.code = _code
+    _type.value_fields = tuple(f.name for f in dataclasses.fields(_type) if f.name not in ("seq", "t_ns"))
 
 Subscriber = Callable[[Record], None]
 
@@ -246,8 +263,9 @@ class Trace:
     snapshot_persistent: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        self._records: list[Record] = []
+        self._records: list[Record | tuple[Any, ...]] = []  # objects, or compact entries
         self._live = 0
+        self._built = 0  # every entry below this index is a record object
         self._steps: list[int] = []  # the live record count when step k began
         self._live_steps = 0
         self._subscribers: list[Subscriber] = []
@@ -256,27 +274,65 @@ class Trace:
     @property
     def records(self) -> list[Record]:
         """The records up to the present (the list itself, or a copy when a future is kept)."""
-        return self._records if self._live == len(self._records) else self._records[: self._live]
+        self._build(self._live)
+        return self._records if self._live == len(self._records) else self._records[: self._live]  # type: ignore[return-value]
 
     @property
     def step_starts(self) -> list[int]:
         return self._steps if self._live_steps == len(self._steps) else self._steps[: self._live_steps]
 
+    @property
+    def observed(self) -> bool:
+        """Whether someone is told of each record as it comes (so it must be an object at once)."""
+        return bool(self._subscribers)
+
     def since(self, first: int) -> list[Record]:
         """Live records from index ``first`` on."""
-        return self._records[first : self._live]
+        self._build(self._live)
+        return self._records[first : self._live]  # type: ignore[return-value]
 
     def append(self, record: Record) -> Record:
         live = self._live
         record.seq = live
-        if live < len(self._records):
-            self._records[live] = record  # replay: the same record again
+        records = self._records
+        if live < len(records):
+            records[live] = record  # replay: the same record again
         else:
-            self._records.append(record)
+            records.append(record)
+            if self._built == live:
+                self._built = live + 1
         self._live = live + 1
         for subscriber in self._subscribers:
             subscriber(record)
         return record
+
+    def add(self, entry: tuple[Any, ...]) -> None:
+        """Append a record in compact form ``(type code, t_ns, values...)``.
+
+        Only when nobody subscribes (``Simulator.record`` decides, and inlines this).
+        """
+        live = self._live
+        records = self._records
+        if live < len(records):
+            records[live] = entry
+            if live < self._built:
+                self._built = live
+        else:
+            records.append(entry)
+        self._live = live + 1
+
+    def _build(self, end: int) -> None:
+        """Turn the compact entries below ``end`` into record objects."""
+        built = self._built
+        if built >= end:
+            return
+        records = self._records
+        types = RECORD_TYPES
+        for i in range(built, end):
+            entry = records[i]
+            if type(entry) is tuple:
+                records[i] = types[entry[0]].from_compact(i, entry)
+        self._built = end
 
     def mark_step(self) -> None:
         """A simulator step begins now."""
@@ -289,7 +345,8 @@ class Trace:
     # --- the recorded history --------------------------------------------------------------
     def history(self) -> list[Record]:
         """Every record, including those recorded past the present."""
-        return self._records
+        self._build(len(self._records))
+        return self._records  # type: ignore[return-value]
 
     def history_steps(self) -> list[int]:
         return self._steps
@@ -298,6 +355,7 @@ class Trace:
         """History forks here: what was recorded past the present no longer happens."""
         del self._records[self._live :]
         del self._steps[self._live_steps :]
+        self._built = min(self._built, self._live)
 
     # --- subscribers -------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> None:
@@ -312,14 +370,17 @@ class Trace:
         return self._live
 
     def __iter__(self) -> Iterator[Record]:
-        return iter(self._records[: self._live]) if self._live < len(self._records) else iter(self._records)
+        return iter(self.records)
 
     def __getitem__(self, index: int) -> Record:
         if index < 0:
             index += self._live
         if not 0 <= index < self._live:
             raise IndexError(index)
-        return self._records[index]
+        entry = self._records[index]
+        if type(entry) is tuple:
+            entry = self._records[index] = RECORD_TYPES[entry[0]].from_compact(index, entry)
+        return entry
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for r in self if r.kind == kind]

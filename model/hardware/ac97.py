@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from model.hardware.audio_io import AudioSink, AudioSource
-from model.hardware.unit_clock import UnitClock
+from model.hardware.unit_clock import ClockGroup, UnitClock
 from model.hardware.wake_up import WakeUp
 from model.trace import IocRecord, StateRecord
 from model.wave_format import WaveFormat
@@ -269,8 +269,10 @@ class Ac97Controller:
         self.cas = 0
         self.nam: dict[int, int] = {}
         self.boxes: dict[str, Ac97Box] = {}
+        self.clocks = ClockGroup()
         for name, off in BOXES.items():
             box = Ac97Box(name, off, output=name == "PO")
+            box.clock.group = self.clocks
             if box.output:
                 box.sink = AudioSink("AC97 PCM out")
             else:
@@ -605,7 +607,7 @@ class Ac97Controller:
         box.entry_done = box.entry_samples
         if ioc:
             box.sr |= SR_BCIS
-            self.sim.emit(IocRecord(device=self.name, stream=box.name, index=box.civ, last_valid=last))
+            self.sim.record(IocRecord, self.name, box.name, box.civ, last)
         if last:
             box.sr |= SR_DCH | SR_CELV | SR_LVBCI
             box.halted_at_units = box.units_done

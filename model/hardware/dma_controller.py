@@ -22,6 +22,7 @@ import numpy as np
 from model.trace import TerminalCountRecord
 
 if TYPE_CHECKING:
+    from model.hardware.audio_io import AudioSink
     from model.hardware.memory import PhysicalMemory
     from model.simulator import Simulator
 
@@ -378,7 +379,8 @@ class DmaControllerPair:
         return not cascade.masked and cascade.mode & 0xC0 == 0xC0 and not self.dma2.command & 0x04
 
     def units_to_terminal_count(self, number: int) -> int:
-        return self.channel(number).current_count + 1
+        chip = self.dma2 if number >= 4 else self.dma1
+        return chip.channels[number & 3].current_count + 1
 
     def read_units(self, number: int, units: int) -> np.ndarray:
         """Memory -> device: move up to ``units`` units; returns the bytes moved.
@@ -391,15 +393,28 @@ class DmaControllerPair:
             return np.empty(0, dtype=np.uint8)
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
+    def read_units_into(self, number: int, units: int, sink: AudioSink, t_ns: int) -> int:
+        """Memory -> device, the bytes appended to ``sink`` as played at ``t_ns``; returns units moved."""
+        done, _ = self._transfer(number, units, None, sink, t_ns)
+        return done
+
     def write_units(self, number: int, data: np.ndarray) -> int:
         """Device -> memory: move the bytes of ``data`` (whole units); returns units moved."""
         done, _ = self._transfer(number, len(data) // self.channel(number).unit_bytes, data)
         return done
 
-    def _transfer(self, number: int, units: int, incoming: np.ndarray | None) -> tuple[int, list[np.ndarray]]:
+    def _transfer(
+        self,
+        number: int,
+        units: int,
+        incoming: np.ndarray | None,
+        sink: AudioSink | None = None,
+        t_ns: int = 0,
+    ) -> tuple[int, list[np.ndarray]]:
         transfer = TransferType.READ if incoming is None else TransferType.WRITE
         ch = self.channel(number)
-        unit = ch.unit_bytes
+        word = ch.word
+        unit = 2 if word else 1
         out: list[np.ndarray] = []
         done = 0
         while done < units and self.blocked_reason(number, transfer) is None:
@@ -412,10 +427,16 @@ class DmaControllerPair:
             lo_addr = addr - chunk + 1 if decrement else addr
             phys = ch.physical_address(lo_addr)
             if incoming is None:
-                data = self.memory.read(phys, chunk * unit)
-                if decrement:
-                    data = data.reshape(chunk, unit)[::-1].reshape(-1)
-                out.append(data)
+                if sink is not None and not decrement:
+                    sink.append_from(self.memory, phys, chunk * unit, t_ns)
+                else:
+                    data = self.memory.read(phys, chunk * unit)
+                    if decrement:
+                        data = data.reshape(chunk, unit)[::-1].reshape(-1)
+                    if sink is not None:
+                        sink.append(data, t_ns)
+                    else:
+                        out.append(data)
             else:
                 piece = incoming[done * unit : (done + chunk) * unit]
                 if decrement:
@@ -429,7 +450,7 @@ class DmaControllerPair:
         return done, out
 
     def _terminal_count(self, number: int) -> None:
-        chip = self.chip_of(number)
+        chip = self.dma2 if number >= 4 else self.dma1
         ch = chip.channels[number & 3]
         chip.status_tc |= 1 << (number & 3)
         ch.terminal_counts += 1
@@ -439,7 +460,7 @@ class DmaControllerPair:
             ch.current_count = ch.base_count
         else:
             ch.masked = True  # count stays 0xFFFF, address one past the last unit
-        self.sim.emit(TerminalCountRecord(channel=number, auto_init=auto, masked=ch.masked))
+        self.sim.record(TerminalCountRecord, number, auto, ch.masked)
         if not auto:
             self._notify_channel(number)
 

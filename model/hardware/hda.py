@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from model.hardware.audio_io import AudioSink, AudioSource
-from model.hardware.unit_clock import UnitClock
+from model.hardware.unit_clock import ClockGroup, UnitClock
 from model.hardware.wake_up import WakeUp
 from model.trace import IocRecord, StateRecord
 from model.wave_format import WaveFormat
@@ -389,9 +389,11 @@ class HdaController:
         self.icii = 0
         self.icis = 0
         self.streams: list[HdaStream] = []
+        self.clocks = ClockGroup()
         for n in range(N_STREAMS):
             output = n >= N_INPUT
             s = HdaStream(n, stream_name(n), output)
+            s.clock.group = self.clocks
             if output:
                 s.sink = AudioSink(f"HDA {s.name} output")
             else:
@@ -749,9 +751,7 @@ class HdaController:
         s.entries_done += 1
         if s.entry_ioc:
             s.sts |= STS_BCIS
-            self.sim.emit(
-                IocRecord(device=self.name, stream=s.name, index=s.entry_index, last_valid=s.entry_index == s.lvi)
-            )
+            self.sim.record(IocRecord, self.name, s.name, s.entry_index, s.entry_index == s.lvi)
             if s.ctl & CTL_IOCE:
                 self._update_irq(new_condition=True)
         s.entry_index = 0 if s.entry_index >= s.lvi else s.entry_index + 1

@@ -54,7 +54,7 @@ class InterruptController:
         line = self.lines[irq]
         line.device = device
         line.raised += 1
-        self.sim.emit(InterruptRecord(device=device, irq=irq, action="raise"))
+        self.sim.record(InterruptRecord, device, irq, "raise")
         if line.high:
             return  # not a new edge
         line.high = True
@@ -67,12 +67,12 @@ class InterruptController:
             return
         line.high = False
         line.acknowledged += 1
-        self.sim.emit(InterruptRecord(device=device, irq=irq, action="ack"))
+        self.sim.record(InterruptRecord, device, irq, "ack")
 
     def _deliver(self, irq: int) -> None:
         line = self.lines[irq]
         if line.handler is None:
             return
         line.delivered += 1
-        self.sim.emit(InterruptRecord(device=line.device, irq=irq, action="isr"))
+        self.sim.record(InterruptRecord, line.device, irq, "isr")
         line.handler(irq)

@@ -93,7 +93,7 @@ class Machine:
         )
         self.io.claim(self.ac97, self.ac97.ports())
         for device in (self.sb16, self.hda, self.ac97):
-            self.sim.add_sync_hook(device.sync)
+            self.sim.add_sync_hook(device.sync, device.clocks)
 
     # --- time -----------------------------------------------------------------------
     @property
@@ -116,20 +116,20 @@ class Machine:
     # --- ports and registers ------------------------------------------------------------
     def io_write(self, port: int, value: int) -> None:
         """Write an 8-bit value to an I/O port, as OUT would."""
-        self.sim.sync()
+        sim = self.sim
+        sim.sync()
         device, register = self.io.describe(port)
-        self.sim.emit(
-            RegisterRecord(device=device, address=port, register=register, access="write", value=value & 0xFF)
-        )
+        sim.record(RegisterRecord, device, port, register, "write", value & 0xFF)
         self.io.write(port, value)
 
     def io_read(self, port: int) -> int:
         """Read an 8-bit value from an I/O port, as IN would."""
-        self.sim.sync()
+        sim = self.sim
+        sim.sync()
         value = self.io.read(port)
         if self.config.record_register_reads:
             device, register = self.io.describe(port)
-            self.sim.emit(RegisterRecord(device=device, address=port, register=register, access="read", value=value))
+            sim.record(RegisterRecord, device, port, register, "read", value)
         return value
 
     def io_write16(self, port: int, value: int) -> None:
@@ -148,37 +148,19 @@ class Machine:
         return sum(self.io_read(port + i) << (8 * i) for i in range(4))
 
     def mmio_write(self, address: int, value: int, size: int = 4) -> None:
-        self.sim.sync()
+        sim = self.sim
+        sim.sync()
         device, register = self.mmio.describe(address)
-        self.sim.emit(
-            RegisterRecord(
-                device=device,
-                address=address,
-                register=register,
-                access="write",
-                value=value,
-                space="mmio",
-                width=8 * size,
-            )
-        )
+        sim.record(RegisterRecord, device, address, register, "write", value, "mmio", 8 * size)
         self.mmio.write(address, value, size)
 
     def mmio_read(self, address: int, size: int = 4) -> int:
-        self.sim.sync()
+        sim = self.sim
+        sim.sync()
         value = self.mmio.read(address, size)
         if self.config.record_register_reads:
             device, register = self.mmio.describe(address)
-            self.sim.emit(
-                RegisterRecord(
-                    device=device,
-                    address=address,
-                    register=register,
-                    access="read",
-                    value=value,
-                    space="mmio",
-                    width=8 * size,
-                )
-            )
+            sim.record(RegisterRecord, device, address, register, "read", value, "mmio", 8 * size)
         return value
 
     # --- memory -------------------------------------------------------------------------

@@ -126,6 +126,23 @@ class PhysicalMemory:
             offset = 0
         return out
 
+    def read_into(self, address: int, out: np.ndarray) -> None:
+        """Copy ``len(out)`` bytes from ``address`` into ``out`` (a uint8 array), with no copy between."""
+        length = len(out)
+        self._check(address, length)
+        page, offset = address >> PAGE_SHIFT, address & (PAGE_SIZE - 1)
+        if offset + length <= PAGE_SIZE:
+            out[:] = self._pages[page][offset : offset + length]
+            return
+        done = 0
+        pages = self._pages
+        while done < length:
+            n = min(PAGE_SIZE - offset, length - done)
+            out[done : done + n] = pages[page][offset : offset + n]
+            done += n
+            page += 1
+            offset = 0
+
     def write(self, address: int, data: np.ndarray | bytes | bytearray) -> None:
         """Write bytes at ``address`` (copy-on-write per page)."""
         # Any array is written as its raw bytes (an int16 array of n samples is 2n bytes),

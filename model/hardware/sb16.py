@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from model.hardware.audio_io import AudioSink, AudioSource
 from model.hardware.dma_controller import TransferType
-from model.hardware.unit_clock import UnitClock
+from model.hardware.unit_clock import ClockGroup, UnitClock
 from model.hardware.wake_up import WakeUp
 from model.trace import BlockEndRecord
 from model.wave_format import WaveFormat
@@ -88,6 +88,12 @@ class DspTransfer:
     paused: bool = False
     exit_auto_init: bool = False
     stalled: str | None = None
+    unit_bytes: int = 1  # 2 on a 16-bit channel (4-7)
+
+    @property
+    def transfer_type(self) -> TransferType:
+        """What the 8237 channel must be programmed for: a read (memory to device) when playing."""
+        return TransferType.READ if self.direction is Direction.PLAYBACK else TransferType.WRITE
 
     @property
     def units_per_second(self) -> int:
@@ -134,11 +140,13 @@ class SoundBlaster16:
             0x81: _DMA8_BITS.get(dma8, 0) | _DMA16_BITS.get(dma16, 0),
         }
         # flow
-        self.clock = UnitClock()
+        self.clocks = ClockGroup()
+        self.clock = UnitClock(group=self.clocks)
         self.sink = AudioSink("SB16 output")
         self.source = AudioSource()
         self._wake = WakeUp(sim, self.name, self._schedule)
         self._in_sync = False
+        self._line = self.irq  # the IRQ mixer 0x80 selects, looked up once per change
         self._attach_channels()
 
     # --- configuration ---------------------------------------------------------------
@@ -228,6 +236,7 @@ class SoundBlaster16:
             self.mixer[index] = value
             if index == 0x81:
                 self._attach_channels()
+        self._line = self.irq
 
     # --- DSP -------------------------------------------------------------------------------
     def reset_dsp(self) -> None:
@@ -348,6 +357,7 @@ class SoundBlaster16:
             rate=self.rate,
             command=cmd,
             left=units,
+            unit_bytes=2 if channel >= 4 else 1,
         )
         self.dma.set_dreq(channel, True)
         self._resume_flow()
@@ -375,16 +385,13 @@ class SoundBlaster16:
             self.pending16 = True
         else:
             self.pending8 = True
-        self.interrupts.raise_line(self.irq, self.name)
+        self.interrupts.raise_line(self._line, self.name)
 
     def _update_line(self) -> None:
         if not (self.pending8 or self.pending16):
-            self.interrupts.lower_line(self.irq, self.name)
+            self.interrupts.lower_line(self._line, self.name)
 
     # --- data flow --------------------------------------------------------------------------
-    def _transfer_type(self, t: DspTransfer) -> TransferType:
-        return TransferType.READ if t.direction == Direction.PLAYBACK else TransferType.WRITE
-
     def dma_channel_changed(self, number: int) -> None:
         """The 8237 channel was reprogrammed, masked or unmasked by software."""
         t = self.transfer
@@ -398,7 +405,7 @@ class SoundBlaster16:
         now = self.sim.now_ns
         if t is None:
             return
-        reason = "paused by DSP command" if t.paused else self.dma.blocked_reason(t.channel, self._transfer_type(t))
+        reason = "paused by DSP command" if t.paused else self.dma.blocked_reason(t.channel, t.transfer_type)
         t.stalled = reason
         if reason is None:
             if not self.clock.running:
@@ -424,26 +431,27 @@ class SoundBlaster16:
 
     def _move(self, t: DspTransfer, n: int, now_ns: int) -> None:
         dma = self.dma
-        playback = t.direction == Direction.PLAYBACK
-        unit_bytes = dma.channel(t.channel).unit_bytes
+        channel = t.channel
+        playback = t.direction is Direction.PLAYBACK
+        transfer_type = t.transfer_type
+        unit_bytes = t.unit_bytes
         while n > 0 and self.transfer is t:
-            chunk = min(n, t.left, dma.units_to_terminal_count(t.channel))
+            left = t.left
+            chunk = min(n, left, dma.units_to_terminal_count(channel))
             if playback:
-                data = dma.read_units(t.channel, chunk)
-                moved = len(data) // unit_bytes
-                self.sink.append(data, now_ns)
+                moved = dma.read_units_into(channel, chunk, self.sink, now_ns)
             else:
-                moved = dma.write_units(t.channel, self.source.take(t.wave_format, chunk * unit_bytes))
+                moved = dma.write_units(channel, self.source.take(t.wave_format, chunk * unit_bytes))
                 # Input the channel did not accept is still to come, not lost.
                 self.source.position -= (chunk - moved) * unit_bytes
             t.units_done += moved
-            t.left -= moved
+            t.left = left = left - moved
             n -= moved
-            if t.left == 0:
+            if left == 0:
                 self._block_end(t)
-            if self.transfer is not t:
-                return
-            reason = dma.blocked_reason(t.channel, self._transfer_type(t))
+                if self.transfer is not t:
+                    return
+            reason = dma.blocked_reason(channel, transfer_type)
             if moved < chunk or reason is not None:
                 # The channel stopped (terminal count without auto-init masks it): the card
                 # waits from the last unit moved, until software unmasks the channel. The
@@ -454,10 +462,7 @@ class SoundBlaster16:
 
     def _block_end(self, t: DspTransfer) -> None:
         t.blocks += 1
-        unit_bytes = self.dma.channel(t.channel).unit_bytes
-        self.sim.emit(
-            BlockEndRecord(device=self.name, channel=t.channel, bytes=t.block_units * unit_bytes, auto_init=t.auto_init)
-        )
+        self.sim.record(BlockEndRecord, self.name, t.channel, t.block_units * t.unit_bytes, t.auto_init)
         self._raise(bits16=t.bits16)
         if t.auto_init and not t.exit_auto_init:
             t.left = t.block_units

@@ -162,13 +162,13 @@ class Kernel:
             source=name,
         )
         self.queued_dpcs[name] = event
-        self.machine.sim.emit(DpcRecord(name=name, action="queued", processor=processor))
+        self.machine.sim.record(DpcRecord, name, "queued", processor)
         return True
 
     def _run_dpc(self, name: str, routine: Routine, processor: int) -> None:
         self.queued_dpcs.pop(name, None)
         self.dpc_count += 1
-        self.machine.sim.emit(DpcRecord(name=name, action="run", processor=processor))
+        self.machine.sim.record(DpcRecord, name, "run", processor)
         ctx = self.context(f"dpc:{name}", ContextKind.DPC, Irql.DISPATCH_LEVEL, processor)
         with self.running(ctx, fresh=True):
             routine()
