@@ -10,8 +10,6 @@ fills in the outcome. Nothing a caller passes makes it raise.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +17,7 @@ from model import snapshot
 from model.contract.rules import RULES
 from model.hardware.machine import Machine, MachineConfig
 from model.interfaces.types import FromTarget, Kind, Method, Param
-from model.kernel.contexts import USER_CONTEXTS, ExecutionContext, default_context_name
+from model.kernel.contexts import USER_CONTEXTS, ExecutionContext, Pushed, default_context_name
 from model.kernel.kernel import Kernel
 from model.kernel.types import ENUM_TYPES, NTSTATUS
 from model.objects import ModelObject, Out
@@ -34,7 +32,7 @@ class StopHere(BaseException):
     """Raised by a trace observer to freeze the model in the middle of an event (Step Into)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class CallResult:
     """The outcome of one call as the caller sees it."""
 
@@ -167,14 +165,9 @@ class System:
         """The object's id followed by its aliases."""
         return [obj.object_id, *sorted(a for a, real in self.aliases.items() if real == obj.object_id)]
 
-    @contextmanager
-    def acting_as(self, actor: str) -> Iterator[None]:
-        """Calls made inside the block name ``actor`` as their caller (an ISR, a DPC routine)."""
-        self._actors.append(actor)
-        try:
-            yield
-        finally:
-            self._actors.pop()
+    def acting_as(self, actor: str) -> Pushed[str]:
+        """``with system.acting_as(actor):`` calls made in the block name ``actor`` as their caller."""
+        return Pushed(self._actors, actor)
 
     # --- violations ---------------------------------------------------------------------------
     def violation(
@@ -375,24 +368,25 @@ class System:
         stack = self._stack
         if caller is None:
             caller = stack[-1].object_id if stack else (self._actors[-1] if self._actors else "user")
-        now = self.sim.now_ns
+        sim = self.machine.sim
+        now = sim.now_ns
         start = ctx.busy_until_ns if ctx.busy_until_ns > now else now
         cost = decl.cost_ns
         if "ByteCount" in kwargs and decl.name in _COPY_METHODS:
             cost += COPY_NS_PER_BYTE * int(kwargs["ByteCount"] or 0)
-        record = CallRecord(
-            object=obj.object_id,
-            interface=decl.interface,
-            method=decl.name,
-            args={k: (v.object_id if isinstance(v, ModelObject) else v) for k, v in kwargs.items()},
-            context=ctx.name,
-            irql=ctx.irql,
-            caller=caller,
-            processor=ctx.processor,
-            depth=len(stack),
-            duration_ns=cost,
+        record = CallRecord.begin(
+            obj.object_id,
+            decl.interface,
+            decl.name,
+            {k: (v.object_id if isinstance(v, ModelObject) else v) for k, v in kwargs.items()},
+            ctx.name,
+            ctx.irql,
+            caller,
+            ctx.processor,
+            len(stack),
+            cost,
         )
-        self.sim.emit(record)
+        sim.emit(record)
         result = CallResult(True, record=record)
         previous_record = self._current_record
         self._current_record = record
@@ -420,7 +414,25 @@ class System:
                     )
                 if obj.race_checked:
                     self._check_race(obj, decl, ctx, start, start + cost, record.seq)
-            self._fill(decl, self._execute(obj, decl, kwargs), result, record)
+            top = not stack
+            stack.append(obj)
+            try:
+                raw = getattr(obj, decl.name)(**kwargs)
+            except StopHere:
+                raise
+            except Exception as exc:
+                # A failure of dmaviz itself: reported at the outermost call, so a run goes on.
+                if self.strict or not top:
+                    raise
+                self.violation(
+                    "internal-error",
+                    f"{decl.qualified} failed inside dmaviz: {type(exc).__name__}: {exc}",
+                    obj=obj,
+                )
+                raw = None
+            finally:
+                stack.pop()
+            self._fill(decl, raw, result, record)
         finally:
             if pushed:
                 kstack.pop()
@@ -429,26 +441,6 @@ class System:
             if ctx.busy_until_ns < start + cost:
                 ctx.busy_until_ns = start + cost
         return result
-
-    def _execute(self, obj: ModelObject, decl: Method, kwargs: dict[str, Any]) -> Any:
-        top = not self._stack
-        self._stack.append(obj)
-        try:
-            return getattr(obj, decl.name)(**kwargs)
-        except StopHere:
-            raise
-        except Exception as exc:
-            # A failure of dmaviz itself: reported at the outermost call, so a run goes on.
-            if self.strict or not top:
-                raise
-            self.violation(
-                "internal-error",
-                f"{decl.qualified} failed inside dmaviz: {type(exc).__name__}: {exc}",
-                obj=obj,
-            )
-            return None
-        finally:
-            self._stack.pop()
 
     @staticmethod
     def _fill(decl: Method, raw: Any, result: CallResult, record: CallRecord) -> None:

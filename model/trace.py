@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+object_new = object.__new__
+
 
 @dataclass(slots=True, kw_only=True)
 class Record:
@@ -98,6 +100,43 @@ class CallRecord(Record):
     value: Any = None
     out: dict[str, Any] | None = None
     duration_ns: int = 0
+
+    @classmethod
+    def begin(
+        cls,
+        object: str,
+        interface: str,
+        method: str,
+        args: dict[str, Any],
+        context: str,
+        irql: Any,
+        caller: str,
+        processor: int,
+        depth: int,
+        duration_ns: int,
+    ) -> CallRecord:
+        """A record of a call about to run, outcome not yet known.
+
+        The same as the keyword constructor, at a third of its cost: every interface call
+        the port and the miniports make writes one.
+        """
+        record = object_new(cls)
+        record.seq = -1
+        record.t_ns = 0
+        record.object = object
+        record.interface = interface
+        record.method = method
+        record.args = args
+        record.context = context
+        record.irql = irql
+        record.caller = caller
+        record.processor = processor
+        record.depth = depth
+        record.status = None
+        record.value = None
+        record.out = None
+        record.duration_ns = duration_ns
+        return record
 
 
 @dataclass(slots=True, kw_only=True)

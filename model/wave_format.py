@@ -8,6 +8,7 @@ device played, the expected bytes are generated again.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,12 @@ class Signal:
         """Bytes ``offset`` .. ``offset+length`` of this signal in format ``fmt``."""
         if length <= 0:
             return np.empty(0, dtype=np.uint8)
+        if self.kind in _PERIODIC and length <= _PERIOD_BYTES:
+            start = offset % _PERIOD_BYTES
+            return _period_table(self.kind, fmt.bits_per_sample)[start : start + length].copy()
+        return self._compute(fmt, offset, length)
+
+    def _compute(self, fmt: WaveFormat, offset: int, length: int) -> np.ndarray:
         sb = fmt.sample_bytes
         first_sample = offset // sb
         last_sample = (offset + length - 1) // sb
@@ -111,3 +118,17 @@ class Signal:
         if eight:
             return np.round(wave * 127 + 128).astype(np.int64)
         return np.round(wave * 32767).astype(np.int64)
+
+
+# Signals whose bytes repeat with a period dividing _PERIOD_BYTES whatever the format: a ramp
+# repeats every 2^bits samples (256 bytes at 8 bits, 128 KiB at 16), silence every sample.
+_PERIODIC = frozenset({SignalKind.RAMP, SignalKind.SILENCE})
+_PERIOD_BYTES = 1 << 17
+
+
+@functools.cache
+def _period_table(kind: SignalKind, bits: int) -> np.ndarray:
+    """Two periods of a periodic signal, so that any stretch up to a period long is one slice."""
+    table = Signal(kind)._compute(WaveFormat(48_000, bits, 1), 0, 2 * _PERIOD_BYTES)
+    table.flags.writeable = False
+    return table

@@ -137,7 +137,7 @@ class AudioClient(ModelObject):
         self.starvations.append(Starvation(start_ns, end_ns))
 
     def starving(self, t_ns: int) -> bool:
-        return any(s.start_ns <= t_ns < s.end_ns for s in self.starvations)
+        return bool(self.starvations) and any(s.start_ns <= t_ns < s.end_ns for s in self.starvations)
 
     def _next_random(self) -> int:
         # xorshift32: deterministic, seeded, stored in the model state.

@@ -131,14 +131,15 @@ class PhysicalMemory:
         length = len(out)
         self._check(address, length)
         page, offset = address >> PAGE_SHIFT, address & (PAGE_SIZE - 1)
+        dest = memoryview(out)
         if offset + length <= PAGE_SIZE:
-            out[:] = self._pages[page][offset : offset + length]
+            dest[:] = memoryview(self._pages[page])[offset : offset + length]
             return
         done = 0
         pages = self._pages
         while done < length:
             n = min(PAGE_SIZE - offset, length - done)
-            out[done : done + n] = pages[page][offset : offset + n]
+            dest[done : done + n] = memoryview(pages[page])[offset : offset + n]
             done += n
             page += 1
             offset = 0
@@ -147,22 +148,25 @@ class PhysicalMemory:
         """Write bytes at ``address`` (copy-on-write per page)."""
         # Any array is written as its raw bytes (an int16 array of n samples is 2n bytes),
         # never cast element by element to uint8.
-        buf = (
-            np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-            if isinstance(data, np.ndarray)
-            else np.frombuffer(data, dtype=np.uint8)
-        )
+        if isinstance(data, np.ndarray):
+            if data.dtype != np.uint8 or data.ndim != 1 or not data.flags.c_contiguous:
+                data = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+            buf = memoryview(data)
+        else:
+            buf = memoryview(data).cast("B")
         length = len(buf)
         self._check(address, length)
-        page, offset = divmod(address, PAGE_SIZE)
+        page, offset = address >> PAGE_SHIFT, address & (PAGE_SIZE - 1)
         done = 0
         pages, private = self._pages, self._private
+        # Pages are copied through memoryviews: for the few KiB a call moves, numpy's slicing
+        # machinery costs more than the copy itself.
         while done < length:
             n = min(PAGE_SIZE - offset, length - done)
             if not private[page]:
                 pages[page] = pages[page].copy()
                 private[page] = True
-            pages[page][offset : offset + n] = buf[done : done + n]
+            memoryview(pages[page])[offset : offset + n] = buf[done : done + n]
             done += n
             page += 1
             offset = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from model.kernel.types import Irql
 
@@ -45,3 +46,28 @@ USER_CONTEXTS: dict[str, tuple[ContextKind, Irql, int]] = {
 def default_context_name(irql: Irql) -> str:
     """The user context that runs at ``irql``."""
     return {Irql.PASSIVE_LEVEL: "passive", Irql.APC_LEVEL: "passive", Irql.DISPATCH_LEVEL: "dispatch"}.get(irql, "isr")
+
+
+T = TypeVar("T")
+
+
+class Pushed(Generic[T]):
+    """``with Pushed(stack, item):`` keeps ``item`` on top of ``stack`` for the block.
+
+    What the kernel's running contexts and the system's acting callers need, as a plain
+    class: an ISR or a DPC enters a few of these per simulated interrupt, and a generator
+    based context manager costs several times more.
+    """
+
+    __slots__ = ("item", "stack")
+
+    def __init__(self, stack: list[T], item: T) -> None:
+        self.stack = stack
+        self.item = item
+
+    def __enter__(self) -> T:
+        self.stack.append(self.item)
+        return self.item
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stack.pop()

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from model.kernel.contexts import USER_CONTEXTS, ContextKind, ExecutionContext
+from model.kernel.contexts import USER_CONTEXTS, ContextKind, ExecutionContext, Pushed
 from model.kernel.types import Irql
 from model.kernel.virtual_memory import KernelAddressSpace
 from model.trace import DpcRecord
@@ -90,16 +90,12 @@ class Kernel:
             ctx = self.contexts[name] = ExecutionContext(name, kind, irql, processor)
         return ctx
 
-    @contextmanager
-    def running(self, ctx: ExecutionContext, *, fresh: bool = False) -> Iterator[ExecutionContext]:
-        """Run as ``ctx``; ``fresh`` starts its CPU-time cursor at the present."""
-        if fresh or ctx.busy_until_ns < self.now_ns:
-            ctx.busy_until_ns = self.now_ns
-        self.stack.append(ctx)
-        try:
-            yield ctx
-        finally:
-            self.stack.pop()
+    def running(self, ctx: ExecutionContext, *, fresh: bool = False) -> Pushed[ExecutionContext]:
+        """``with kernel.running(ctx):`` runs as ``ctx``; ``fresh`` starts its CPU-time cursor now."""
+        now = self.machine.sim.now_ns
+        if fresh or ctx.busy_until_ns < now:
+            ctx.busy_until_ns = now
+        return Pushed(self.stack, ctx)
 
     @contextmanager
     def raised_irql(self, irql: Irql) -> Iterator[None]:
@@ -145,6 +141,8 @@ class Kernel:
 
     # --- DPCs --------------------------------------------------------------------------------
     def latency_at(self, t_ns: int) -> int:
+        if not self.spikes:
+            return self.dpc_latency_ns
         extra = sum(s.extra_ns for s in self.spikes if s.start_ns <= t_ns < s.end_ns)
         return self.dpc_latency_ns + extra
 

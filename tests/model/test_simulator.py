@@ -202,3 +202,27 @@ def test_trace_times_never_go_backwards() -> None:
     times = [r.t_ns for r in m.trace]
     assert times == sorted(times)
     assert [r.seq for r in m.trace] == list(range(len(m.trace)))
+
+
+def test_a_call_record_begun_positionally_equals_one_built_by_keywords() -> None:
+    """CallRecord.begin sets every field the keyword constructor does (none forgotten)."""
+    import dataclasses
+
+    from model.trace import CallRecord
+
+    values = dict(
+        object="dma",
+        interface="IDmaChannel",
+        method="CopyTo",
+        args={"ByteCount": 4},
+        context="dpc:sg",
+        irql=2,
+        caller="pin",
+        processor=1,
+        depth=2,
+        duration_ns=300,
+    )
+    begun = CallRecord.begin(**values)
+    built = CallRecord(**values)
+    for f in dataclasses.fields(CallRecord):
+        assert getattr(begun, f.name) == getattr(built, f.name), f.name
