@@ -128,7 +128,9 @@ class DmaChannelRegisters:
     def physical_address(self, address: int | None = None) -> int:
         """Physical byte address of a channel address (the current one by default)."""
         a = self.current_address if address is None else address
-        return self.window_base() + (a << 1 if self.word else a)
+        if self.word:
+            return ((self.page & 0xFE) << 16) + (a << 1)  # window_base(), inlined: once per transfer
+        return (self.page << 16) + a
 
 
 @dataclass

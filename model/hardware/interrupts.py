@@ -59,7 +59,8 @@ class InterruptController:
             return  # not a new edge
         line.high = True
         if line.handler is not None:
-            self.sim.schedule_in(self.isr_latency_ns, self._deliver, irq, name=f"ISR IRQ {irq}", source=device)
+            sim = self.sim
+            sim.schedule_at(sim.now_ns + self.isr_latency_ns, self._deliver, irq, name=f"ISR IRQ {irq}", source=device)
 
     def lower_line(self, irq: int, device: str) -> None:
         line = self.lines[irq]

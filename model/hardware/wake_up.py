@@ -29,7 +29,8 @@ class WakeUp:
         """Wake at ``target_ns`` (-1: not at all)."""
         if target_ns == self.time_ns:
             return
-        self.sim.cancel(self.event)
+        if self.event is not None:
+            self.event.cancelled = True
         self.event, self.time_ns = None, target_ns
         if target_ns >= 0:
             self.event = self.sim.schedule_at(target_ns, self._fire, name=name, source=self.source)

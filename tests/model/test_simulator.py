@@ -6,7 +6,7 @@ import pytest
 
 from model import MS, Machine
 from model.simulator import SimulationError, Simulator
-from model.trace import EventRecord, NoteRecord, Record, to_json_line
+from model.trace import DpcRecord, EventRecord, InterruptRecord, NoteRecord, Record, RegisterRecord, to_json_line
 
 SB = 0x220
 
@@ -138,6 +138,46 @@ def test_trace_numbers_records_and_notifies_subscribers() -> None:
     assert [r.text for r in got if isinstance(r, NoteRecord)] == ["one", "two"]
     assert sim.trace.count("note", text="two") == 1
     assert to_json_line(sim.trace[1]) == '{"seq":1,"t_ns":5,"kind":"note","text":"two","source":"scenario"}'
+
+
+def test_compact_records_read_back_as_objects_with_their_fields() -> None:
+    sim = Simulator()
+    sim.run_until(7)
+    sim.record(InterruptRecord, "SB16", 5, "raise")
+    sim.emit(NoteRecord(text="object"))
+    sim.record(RegisterRecord, "8237", 0xC6, "DMA2 ch5 count", "read", 0x3F)
+    first = sim.trace[0]
+    assert isinstance(first, InterruptRecord)
+    assert (first.seq, first.t_ns, first.device, first.irq, first.action) == (0, 7, "SB16", 5, "raise")
+    assert sim.trace[0] is first  # built once, then kept
+    register = sim.trace.records[2]
+    assert isinstance(register, RegisterRecord)
+    assert (register.seq, register.value, register.space, register.width) == (2, 0x3F, "io", 8)
+
+
+def test_a_subscriber_gets_records_the_trace_would_have_kept_compact() -> None:
+    sim = Simulator()
+    got: list[Record] = []
+    sim.trace.subscribe(got.append)
+    sim.record(DpcRecord, "sg", "queued", 0)
+    assert len(got) == 1 and isinstance(got[0], DpcRecord) and got[0] is sim.trace[0]
+
+
+def test_replay_over_compact_records_rebuilds_what_it_overwrote() -> None:
+    """After a rollback the entries past the present are the recorded future; replay writes
+    new ones over them, compact or not, and reading builds the new ones, not the old."""
+    sim = Simulator()
+    sim.record(InterruptRecord, "SB16", 5, "raise")
+    sim.record(InterruptRecord, "SB16", 5, "ack")
+    assert [r.action for r in sim.trace.records] == ["raise", "ack"]  # built
+    mark = sim.trace.checkpoint()
+    sim.record(InterruptRecord, "SB16", 5, "isr")
+    sim.trace.rollback((1, mark[1]))
+    sim.record(InterruptRecord, "SB16", 7, "raise")  # replay overwrites index 1 (built before)
+    assert [(r.irq, r.action) for r in sim.trace.records] == [(5, "raise"), (7, "raise")]
+    assert [r.action for r in sim.trace.history()] == ["raise", "raise", "isr"]
+    sim.trace.forget_future()
+    assert len(sim.trace.history()) == 2
 
 
 # --- determinism of a whole machine ------------------------------------------------------------------

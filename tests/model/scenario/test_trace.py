@@ -26,6 +26,23 @@ def test_two_runs_give_byte_identical_traces(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_records_kept_compact_read_back_as_the_records_a_subscriber_is_given(name: str, tmp_path: Path) -> None:
+    """A subscriber makes the trace hand out every record as an object at once; without one,
+    the hardware's records are kept compact and built when read. Both must give the same
+    trace, byte for byte."""
+    world = build_world(load(name))
+    trace = world.system.trace
+    first = len(trace)  # building the world wrote these before anyone subscribed
+    seen: list[object] = []
+    trace.subscribe(seen.append)
+    run_world(world)
+    trace.write_jsonl(tmp_path / "eager.jsonl")
+    assert seen == trace.records[first:] and all(a is b for a, b in zip(seen, trace.records[first:], strict=True))
+    compact = _jsonl(name, tmp_path / "compact.jsonl")
+    assert compact == (tmp_path / "eager.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_trace_records_have_the_documented_shape(name: str, tmp_path: Path) -> None:
     data = _jsonl(name, tmp_path / "t.jsonl").decode("utf-8")
     assert "object at 0x" not in data, "a model object leaked into the trace by its repr"
