@@ -19,8 +19,10 @@ from model.kernel.dma_adapter import IoManager
 from model.kernel.types import NTSTATUS
 from model.objects import ModelObject
 from model.portcls.functions import PortClsFunctions
+from model.portcls.port_wavecyclic import WaveCyclicPin
 from model.portcls.resources import DeviceObject, ResourceList, Resources
 from model.system import System
+from model.units import MS
 from model.wave_format import Signal, WaveFormat
 
 
@@ -53,6 +55,10 @@ class StreamSpec:
     packets_in_flight: int = 4
     jitter_ns: int = 0
     seed: int = 1
+    # The WaveCyclic port's copy policy (portcls-contract.md fact 30): how far ahead of the
+    # DMA it writes, and below how much real data ahead it pads with silence. WavePci has none.
+    write_ahead_ns: int = 40 * MS
+    silence_threshold_ns: int = 30 * MS
 
 
 class AdapterDriver(ModelObject):
@@ -145,6 +151,9 @@ class Topology:
             pin = self.port.create_pin(client, pin_id=1 if spec.capture else 0, base_id=f"pin{suffix}")
         if pin is None:
             return None
+        if isinstance(pin, WaveCyclicPin):
+            pin.write_ahead_ns = spec.write_ahead_ns
+            pin.silence_threshold_ns = spec.silence_threshold_ns
         self.clients.append(client)
         self.pins.append(pin)
         self._name_stream(pin, suffix)

@@ -40,3 +40,20 @@ def test_import_linter_contract_is_kept() -> None:
     result = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 kept, 0 broken" in result.stdout
+
+
+def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    assert exe is not None, "ruff is part of the test extra"
+    return subprocess.run([exe, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_finds_nothing_to_complain_about() -> None:
+    """The style rules in pyproject.toml hold everywhere, checked on every test run rather than trusted."""
+    result = _ruff("check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_would_change_nothing() -> None:
+    result = _ruff("format", "--check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr

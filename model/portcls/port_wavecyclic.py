@@ -333,14 +333,17 @@ class WaveCyclicPin(ComObject):
     # --- capture -----------------------------------------------------------------------------------------
     def _drain(self) -> None:
         if self.play - self.read > self.buffer_size:
-            # The device overwrote bytes nobody copied out: they are lost.
+            # The device overwrote bytes nobody copied out: they are lost. While the client
+            # gives no packets this happens at every service; it is one overrun, reported
+            # once copying resumes (as an underrun is), from where the loss began.
             lost_from = self.read
             self.read = self.play - self.buffer_size + self.format.block_align
             self.read -= (self.read - lost_from) % self.format.block_align
             self.write_offset = (self.write_offset + self.read - lost_from) % self.buffer_size
-            self.glitch_start = lost_from
-            self.glitch_start_ns = self.system.now_ns - self.format.duration_of(self.play - lost_from)
-            self._report_glitch("overrun", self.read)
+            if self.glitch_start is None:
+                self.glitch_start = lost_from
+                self.glitch_start_ns = self.system.now_ns - self.format.duration_of(self.play - lost_from)
+        resume_at = self.read
         system = self.system
         while self.play - self.read >= self.format.block_align and self.queue:
             packet = self.queue[0]
@@ -361,6 +364,8 @@ class WaveCyclicPin(ComObject):
             self.read += n
             self.bytes_copied += n
             self.write_offset = (self.write_offset + n) % self.buffer_size
+            if self.glitch_start is not None:
+                self._report_glitch("overrun", resume_at)
             if packet.used >= packet.length:
                 self.queue.pop(0)
                 self.client.packet_completed(packet)
@@ -397,7 +402,12 @@ class WaveCyclicPin(ComObject):
         elif old == KSSTATE.KSSTATE_RUN:
             self._advance()
             if self.glitch_start is not None:
-                self._report_glitch("underrun" if not self.capture else "overrun", max(self.play, self.data_end))
+                # A loss still open when the stream leaves RUN ends there: an underrun where
+                # the device stopped playing, an overrun where reading would have resumed.
+                if self.capture:
+                    self._report_glitch("overrun", self.read)
+                else:
+                    self._report_glitch("underrun", max(self.play, self.data_end))
         if new == KSSTATE.KSSTATE_STOP:
             self._reset()
         return NTSTATUS.STATUS_SUCCESS

@@ -187,6 +187,8 @@ class Scenario:
                     packets_in_flight=s.in_flight,
                     jitter_ns=s.jitter,
                     seed=s.seed,
+                    write_ahead_ns=s.write_ahead,
+                    silence_threshold_ns=s.silence_threshold,
                 )
             )
         return out

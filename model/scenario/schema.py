@@ -251,6 +251,8 @@ class Stream(Table):
     in_flight: Annotated[int, Field(ge=1, le=32)] = 4
     jitter: Duration = 0
     seed: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] = 1
+    write_ahead: Duration = 40 * MS
+    silence_threshold: Duration = 30 * MS
 
     @model_validator(mode="after")
     def _whole_ms(self) -> Stream:
@@ -259,6 +261,19 @@ class Stream(Table):
                 "scenario",
                 "packet: found {value}; expected a whole number of milliseconds from 1ms to 1000ms",
                 {"value": format_duration(self.packet)},
+            )
+        if not 1 * MS <= self.write_ahead <= 1000 * MS:
+            raise PydanticCustomError(
+                "scenario",
+                "write_ahead: found {value}; expected a duration from 1ms to 1000ms",
+                {"value": format_duration(self.write_ahead)},
+            )
+        if self.silence_threshold > self.write_ahead:
+            raise PydanticCustomError(
+                "scenario",
+                "silence_threshold: found {value}; expected at most write_ahead ({limit}): the port pads "
+                "with silence when it has less than this ahead, and never writes past write_ahead",
+                {"value": format_duration(self.silence_threshold), "limit": format_duration(self.write_ahead)},
             )
         return self
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from model.hardware.memory import PAGE_SIZE, PageOwner
 from model.kernel.types import NTSTATUS, Irql
@@ -393,6 +394,41 @@ def test_fact_30_forty_ms_ahead_and_silence_under_thirty() -> None:
     system.run_for(120 * MS)  # the 40 ms of queued packets run out, then the buffer drains
     silences = [r for r in system.trace.records[first:] if r.kind == "call" and r.method == "Silence"]
     assert silences, "the port pads with silence once real data ahead drops below 30 ms"
+
+
+@pytest.mark.parametrize(("ahead_ms", "threshold_ms"), [(40, 30), (60, 20), (25, 25)])
+def test_fact_30_write_ahead_and_silence_threshold_are_honoured_at_every_service(
+    ahead_ms: int, threshold_ms: int
+) -> None:
+    """portcls-contract fact 30, with the policy settable per stream: after every service the
+    port has real data up to write_ahead ahead of the play position when the client has it;
+    it writes silence in that service exactly when less than silence_threshold of real data
+    is left, and then up to write_ahead."""
+    from model.topology import StreamSpec, Topology
+
+    topology = Topology("sb16")
+    topology.system.strict = True
+    topology.install()
+    spec = StreamSpec(packets_in_flight=8, write_ahead_ns=ahead_ms * MS, silence_threshold_ns=threshold_ms * MS)
+    pin = topology.open_stream(spec)
+    system = topology.system
+    system.call(pin, "SetState", {"State": "KSSTATE_RUN"})
+    fmt = pin.format
+    topology.clients[0].starve(400 * MS, 600 * MS)
+    padded = steady = 0
+    while system.now_ns < 900 * MS:
+        first = len(system.trace)
+        run_to_service(system)
+        silenced = any(r.kind == "call" and r.method == "Silence" for r in system.trace.records[first:])
+        ahead = pin.data_end - pin.play
+        assert silenced == (ahead < fmt.bytes_for(threshold_ms * MS)), (system.now_ns, ahead)
+        if silenced:
+            padded += 1
+            assert pin.silence_end - pin.play == fmt.bytes_for(ahead_ms * MS)
+        if system.now_ns < 350 * MS or system.now_ns > 750 * MS:
+            steady += 1
+            assert ahead == fmt.bytes_for(ahead_ms * MS), (system.now_ns, ahead)
+    assert padded > 0 and steady > 20
 
 
 def test_fact_38_notify_from_an_isr_is_allowed() -> None:

@@ -56,9 +56,10 @@ def test_render_two_seconds_is_byte_exact_with_exact_counts(fmt: WaveFormat) -> 
     assert not violations(system)
 
 
-def test_capture_two_seconds_is_byte_exact() -> None:
-    """2 s of capture: the client receives exactly what the device recorded, in order."""
-    fmt = WaveFormat(48000, 16, 2)
+@pytest.mark.parametrize("fmt", [WaveFormat(48000, 16, 2), WaveFormat(22050, 8, 1)])
+def test_capture_two_seconds_is_byte_exact_with_exact_counts(fmt: WaveFormat) -> None:
+    """2 s of capture: the client receives exactly what the device recorded, in order; one IRQ
+    and one Notify per 10 ms block, as in render."""
     topology, _ = sb16(fmt, capture=True)
     system = topology.system
     system.run_for(2 * S)
@@ -66,9 +67,57 @@ def test_capture_two_seconds_is_byte_exact() -> None:
     recorded = system.machine.sb16.source
     assert len(received) > fmt.bytes_for(2 * S) - fmt.bytes_for(60 * MS)
     assert np.array_equal(received, recorded.expected(fmt, 0, len(received)))
+    units_per_block = fmt.sample_rate * 10 // 1000 * fmt.channels
+    ends = [time_of_unit(k * units_per_block, fmt.sample_rate * fmt.channels) for k in range(1, 400)]
+    assert system.trace.count("interrupt", action="raise") == sum(t <= 2 * S for t in ends)
+    assert system.trace.count("call", method="Notify") == sum(t + 2_000 <= 2 * S for t in ends)
     assert system.trace.count("glitch") == 0
     assert system.trace.count("call", method="CopyFrom") > 0
     assert not violations(system)
+
+
+def unexplained_capture_bytes(topology) -> int:
+    """Bytes the client received that are not what the device recorded once the reported
+    overruns are taken out. Overrun glitches are in device-stream offsets: the client's data
+    skips [offset, offset+bytes) of what the device recorded."""
+    system = topology.system
+    fmt = topology.pins[0].format
+    received = topology.clients[0].received.data
+    source = system.machine.sb16.source
+    device_at, client_at, bad = 0, 0, 0
+    for glitch in [*sorted(system.trace.of_kind("glitch"), key=lambda g: g.offset), None]:
+        stop = len(received) if glitch is None else client_at + glitch.offset - device_at
+        n = min(stop, len(received)) - client_at
+        if n > 0:
+            bad += int(np.count_nonzero(received[client_at : client_at + n] != source.expected(fmt, device_at, n)))
+        if glitch is None:
+            break
+        client_at += max(0, n)
+        device_at = glitch.offset + glitch.bytes
+    return bad
+
+
+def test_capture_starvation_is_one_overrun_per_stretch_and_accounts_for_every_byte() -> None:
+    """A client that gives no packets loses what the device records meanwhile: each stretch of
+    loss is one overrun (not one per DPC), and what the client receives is exactly the
+    recording with the reported stretches taken out."""
+    topology, _ = sb16(capture=True)
+    system = topology.system
+    client = topology.clients[0]
+    client.starve(400 * MS, 550 * MS)
+    client.starve(900 * MS, 1080 * MS)
+    client.starve(1300 * MS, 1400 * MS)  # packets in flight and the buffer hold 125 ms: no loss
+    system.run_for(2 * S)
+    glitches = system.trace.of_kind("glitch")
+    assert [g.cause for g in glitches] == ["overrun", "overrun"]
+    assert 400 * MS < glitches[0].start_ns < 550 * MS < 900 * MS < glitches[1].start_ns < 1080 * MS
+    fmt = topology.pins[0].format
+    for glitch in glitches:
+        assert glitch.bytes > 0 and glitch.bytes % fmt.block_align == 0
+        assert glitch.length_ns == fmt.duration_of(glitch.bytes)
+    assert unexplained_capture_bytes(topology) == 0
+    lost = sum(g.bytes for g in glitches)
+    assert len(client.received.data) + lost <= system.machine.sb16.source.position
 
 
 @pytest.mark.parametrize(("start_ms", "length_ms"), [(300, 25), (500, 80), (700, 200)])

@@ -17,7 +17,7 @@ from model.client.audio_client import Packet
 from model.hardware.memory import PAGE_SIZE, PageOwner
 from model.kernel.types import KSSTATE, NTSTATUS, POOL_TYPE, Irql
 from model.objects import Out
-from model.portcls.miniports.ac97_wavepci import MiniportWavePciAc97
+from model.portcls.miniports.ac97_wavepci import MAX_BDL_ENTRIES, MiniportWavePciAc97
 from model.portcls.port_wavepci import MAX_MAPPING_PAGES
 from model.topology import StreamSpec, Topology
 from model.trace import CallRecord, GlitchRecord, RegisterRecord
@@ -124,6 +124,26 @@ def test_capture_two_seconds_delivers_exactly_what_the_device_recorded() -> None
     assert not violations(system)
     # Capture's read position advances with each ReleaseMapping.
     assert system.call(pin, "GetPosition").out["WriteOffset"] == 200 * 1920
+
+
+def test_the_bdl_never_holds_more_than_31_mappings() -> None:
+    """With far more data queued than the 32-entry BDL can describe, the miniport fills it to
+    31 entries (one always stays free, as the sample does) and never more; playback stays exact."""
+    topology = Topology("ac97")
+    system = topology.system
+    system.strict = True
+    assert topology.install() == NTSTATUS.STATUS_SUCCESS
+    pin = topology.open_stream(StreamSpec(format=FMT, packet_ms=10, packets_in_flight=40))
+    assert system.call(pin, "SetState", {"State": "KSSTATE_RUN"}).status == NTSTATUS.STATUS_SUCCESS
+    most = 0
+    for _ in range(300):
+        system.run_for(3 * MS)
+        most = max(most, pin.stream.count)
+        assert pin.stream.count <= MAX_BDL_ENTRIES - 1
+    assert most == MAX_BDL_ENTRIES - 1
+    sink = system.machine.ac97.sink
+    assert np.array_equal(sink.data, topology.clients[0].expected(0, sink.length))
+    assert not violations(system) and not glitches(system)
 
 
 def test_render_at_44100_programs_the_codec_through_vra() -> None:

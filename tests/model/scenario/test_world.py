@@ -37,6 +37,16 @@ def test_machine_settings_reach_the_model() -> None:
     assert world.system.kernel.dpc_latency_ns == 1_000_000
 
 
+def test_stream_settings_reach_the_pin() -> None:
+    """write_ahead and silence_threshold set the WaveCyclic port's copy policy for that stream."""
+    assert "[[stream]]\n" in MINIMAL
+    text = MINIMAL.replace("[[stream]]\n", '[[stream]]\nwrite_ahead = "60ms"\nsilence_threshold = "15ms"\n', 1)
+    pin = build_world(load_text(text)).pins[0]
+    assert (pin.write_ahead_ns, pin.silence_threshold_ns) == (60_000_000, 15_000_000)
+    default = build_world(load_text(MINIMAL)).pins[0]
+    assert (default.write_ahead_ns, default.silence_threshold_ns) == (40_000_000, 30_000_000)
+
+
 def test_faults_reach_the_model() -> None:
     text = MINIMAL + (
         '[[fault]]\nkind = "starve"\nstart = "10ms"\nend = "20ms"\n'
