@@ -182,6 +182,29 @@ def test_fact_29_position_zero_when_the_counter_reads_zero() -> None:
     assert s.call("stream", "GetPosition").status == NTSTATUS.STATUS_SUCCESS
 
 
+def test_fact_29_position_is_transfer_count_minus_counter_while_running() -> None:
+    """hardware.md fact 29, the other half: while the DMA runs, the sb16 sample's position is
+    TransferCount - ReadCounter (the bytes of the mapped transfer already moved)."""
+    from model.topology import StreamSpec
+    from model.units import US
+
+    topology = Topology("sb16")
+    topology.system.strict = True
+    topology.install()
+    pin = topology.open_stream(StreamSpec())
+    s = topology.system
+    s.call(pin, "SetState", {"State": "KSSTATE_RUN"})
+    positions = set()
+    for _ in range(40):
+        s.run_for(1_377 * US)  # odd steps, so the samples fall all over the buffer
+        counter = s.call("dma", "ReadCounter").value
+        total = s.call("dma", "TransferCount").value
+        position = s.call("stream", "GetPosition").out["Position"]
+        assert counter != 0 and position == total - counter
+        positions.add(position)
+    assert len(positions) == 40
+
+
 def test_memory_above_16_mib_bounces_through_map_register_buffers() -> None:
     """hardware.md §4.3 step 2: a slave transfer of memory above 16 MiB uses map-register buffers below it."""
     import numpy as np
