@@ -8,6 +8,7 @@ devices up to the present, so what it sees is what the hardware would show at th
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -114,16 +115,29 @@ class Machine:
         return self.sim.run_for(duration_ns)
 
     # --- ports and registers ------------------------------------------------------------
+    # The CPU decodes only the low 16 bits of DX for a port and drives only AL (AX, EAX) for
+    # the data, so higher bits are dropped here exactly as they are by IN and OUT; an MMIO
+    # address is 32 bits wide. Checks start with ``type(x) is int``: these run several times
+    # per simulated interrupt, and a plain int is what every caller in the model passes.
     def io_write(self, port: int, value: int) -> None:
-        """Write an 8-bit value to an I/O port, as OUT would."""
+        """Write an 8-bit value to an I/O port, as OUT would (port & 0xFFFF, value & 0xFF)."""
+        if type(port) is not int:
+            port = _integer(port, "port", "an I/O port number")
+        if type(value) is not int:
+            value = _integer(value, "value", "a byte value")
+        port &= 0xFFFF
+        value &= 0xFF
         sim = self.sim
         sim.sync()
         device, register = self.io.describe(port)
-        sim.record(RegisterRecord, device, port, register, "write", value & 0xFF)
+        sim.record(RegisterRecord, device, port, register, "write", value)
         self.io.write(port, value)
 
     def io_read(self, port: int) -> int:
-        """Read an 8-bit value from an I/O port, as IN would."""
+        """Read an 8-bit value from an I/O port, as IN would (port & 0xFFFF)."""
+        if type(port) is not int:
+            port = _integer(port, "port", "an I/O port number")
+        port &= 0xFFFF
         sim = self.sim
         sim.sync()
         value = self.io.read(port)
@@ -133,21 +147,41 @@ class Machine:
         return value
 
     def io_write16(self, port: int, value: int) -> None:
-        """16-bit OUT: the low byte to ``port``, the high byte to ``port + 1``."""
+        """16-bit OUT: the low byte to ``port``, the high byte to ``port + 1`` (wrapping at 0xFFFF)."""
+        if type(port) is not int:
+            port = _integer(port, "port", "an I/O port number")
+        if type(value) is not int:
+            value = _integer(value, "value", "a 16-bit value")
         self.io_write(port, value & 0xFF)
         self.io_write(port + 1, (value >> 8) & 0xFF)
 
     def io_read16(self, port: int) -> int:
+        if type(port) is not int:
+            port = _integer(port, "port", "an I/O port number")
         return self.io_read(port) | (self.io_read(port + 1) << 8)
 
     def io_write32(self, port: int, value: int) -> None:
+        if type(port) is not int:
+            port = _integer(port, "port", "an I/O port number")
+        if type(value) is not int:
+            value = _integer(value, "value", "a 32-bit value")
         for i in range(4):
             self.io_write(port + i, (value >> (8 * i)) & 0xFF)
 
     def io_read32(self, port: int) -> int:
+        if type(port) is not int:
+            port = _integer(port, "port", "an I/O port number")
         return sum(self.io_read(port + i) << (8 * i) for i in range(4))
 
     def mmio_write(self, address: int, value: int, size: int = 4) -> None:
+        """Write ``size`` bytes (1, 2 or 4) at a 32-bit MMIO address; the value is cut to ``size`` bytes."""
+        if type(address) is not int:
+            address = _integer(address, "address", "an MMIO address")
+        if type(value) is not int:
+            value = _integer(value, "value", "a register value")
+        size = _access_size(size)
+        address &= 0xFFFFFFFF
+        value &= (1 << (8 * size)) - 1
         sim = self.sim
         sim.sync()
         device, register = self.mmio.describe(address)
@@ -155,6 +189,11 @@ class Machine:
         self.mmio.write(address, value, size)
 
     def mmio_read(self, address: int, size: int = 4) -> int:
+        """Read ``size`` bytes (1, 2 or 4) at a 32-bit MMIO address."""
+        if type(address) is not int:
+            address = _integer(address, "address", "an MMIO address")
+        size = _access_size(size)
+        address &= 0xFFFFFFFF
         sim = self.sim
         sim.sync()
         value = self.mmio.read(address, size)
@@ -191,3 +230,25 @@ class Machine:
 
     def state_digest(self) -> str:
         return snapshot.digest(self)
+
+
+def _integer(value: object, name: str, what: str) -> int:
+    """The slow path of the argument checks: integer-like values (IntEnum, NumPy) pass as plain ints.
+
+    A bool is refused although Python counts it as an int: ``io_write(port, True)`` is
+    almost certainly a mistake, not the value 1.
+    """
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name} must be an int ({what}), not {type(value).__name__} {value!r}")
+
+
+def _access_size(size: object) -> int:
+    if type(size) is int and size in (1, 2, 4):
+        return size
+    if not isinstance(size, bool) and hasattr(type(size), "__index__") and operator.index(size) in (1, 2, 4):
+        return operator.index(size)
+    raise ValueError(f"size must be 1, 2 or 4 (bytes), not {size!r}")

@@ -20,7 +20,7 @@ from model.kernel.types import (
     NTSTATUS,
     bytes_to_pages,
 )
-from model.kernel.virtual_memory import Mdl, PageFault
+from model.kernel.virtual_memory import Mdl
 from model.objects import ModelObject, Out
 from model.trace import MemoryRecord
 
@@ -102,11 +102,13 @@ class DmaAdapter(ModelObject):
             self.highest_address = 0xFFFFFFFF
         self.boundary = 0x10000 if self.slave else 0  # ReactOS: 64 KiB for every slave adapter
         self.channel_holder: str | None = None
-        self.queued: tuple[Any, Any, Any] | None = None  # (device, routine, context) waiting
+        self.queued: tuple[Any, Any, Any, int] | None = None  # (device, routine, context, map registers)
         self.map_registers_in_use = 0
         self.next_map_register_base = 0x8F000000
         self.common_buffers: dict[int, tuple[Allocation, int, int]] = {}  # va -> (allocation, length, logical)
+        self.common_cache: dict[int, bool] = {}  # va -> CacheEnabled, which FreeCommonBuffer must repeat
         self.sg_lists: dict[str, ScatterGatherList] = {}
+        self.sg_built = 0  # names stay unique after lists are put back
         self.transfers = 0
         self.bounce_buffer: Allocation | None = None
         self.bounced: tuple[int, int, bool] | None = None  # (va, length, to device) of a bounced transfer
@@ -141,17 +143,25 @@ class DmaAdapter(ModelObject):
     def PutDmaAdapter(self) -> None:
         if self.channel_holder is not None:
             self.system.violation("adapter-channel", "PutDmaAdapter while the adapter channel is still allocated")
+        if self.bounce_buffer is not None:
+            # A fresh adapter for the channel would take new ones: without this the pages leak.
+            self.system.machine.memory.free(self.bounce_buffer)
+            self.bounce_buffer = None
         self.alive = False
 
     def AllocateCommonBuffer(self, Length: int, CacheEnabled: bool) -> Out:
         """Contiguous memory below the adapter's limit; at least one page, whatever Length is."""
-        result = self.allocate_common(Length, boundary=self.boundary, label=f"{self.object_id} common buffer")
+        result = self.allocate_common(
+            Length, boundary=self.boundary, label=f"{self.object_id} common buffer", cache_enabled=CacheEnabled
+        )
         if result is None:
             return Out(0, {"LogicalAddress": 0})
         va, logical = result
         return Out(va, {"LogicalAddress": logical})
 
-    def allocate_common(self, length: int, *, boundary: int, label: str) -> tuple[int, int] | None:
+    def allocate_common(
+        self, length: int, *, boundary: int, label: str, cache_enabled: bool = False
+    ) -> tuple[int, int] | None:
         """The memory-manager half of AllocateCommonBuffer (also used for PhysicalAddressConstraint)."""
         if length <= 0:
             return None
@@ -171,6 +181,7 @@ class DmaAdapter(ModelObject):
             return None
         mapping = system.kernel.address_space.map(allocation, label)
         self.common_buffers[mapping.va] = (allocation, length, allocation.base)
+        self.common_cache[mapping.va] = cache_enabled
         system.sim.emit(
             MemoryRecord(action="allocate", address=allocation.base, length=length, owner="COMMON_BUFFER", label=label)
         )
@@ -178,17 +189,24 @@ class DmaAdapter(ModelObject):
 
     def FreeCommonBuffer(self, Length: int, LogicalAddress: int, VirtualAddress: int, CacheEnabled: bool) -> None:
         entry = self.common_buffers.get(VirtualAddress)
-        if entry is None or entry[1] != Length or entry[2] != LogicalAddress:
+        if (
+            entry is None
+            or entry[1] != Length
+            or entry[2] != LogicalAddress
+            or self.common_cache.get(VirtualAddress, False) != CacheEnabled
+        ):
             self.system.violation(
                 "common-buffer-mismatch",
                 f"FreeCommonBuffer(Length={Length:#x}, LogicalAddress={LogicalAddress:#x}, "
-                f"VirtualAddress={VirtualAddress:#x}) does not match any buffer this adapter allocated",
+                f"VirtualAddress={VirtualAddress:#x}, CacheEnabled={CacheEnabled}) does not match "
+                "any buffer this adapter allocated",
             )
             return
         self.free_common(VirtualAddress)
 
     def free_common(self, va: int) -> None:
         allocation, length, _ = self.common_buffers.pop(va)
+        self.common_cache.pop(va, None)
         system = self.system
         system.kernel.address_space.unmap(va)
         system.machine.memory.free(allocation)
@@ -214,7 +232,7 @@ class DmaAdapter(ModelObject):
             if self.queued is not None:
                 self.system.violation("adapter-channel", "a second AllocateAdapterChannel while one is already queued")
                 return NTSTATUS.STATUS_SUCCESS
-            self.queued = (DeviceObject, ExecutionRoutine, Context)
+            self.queued = (DeviceObject, ExecutionRoutine, Context, NumberOfMapRegisters)
             return NTSTATUS.STATUS_SUCCESS
         self._grant(DeviceObject, ExecutionRoutine, Context, NumberOfMapRegisters)
         return NTSTATUS.STATUS_SUCCESS
@@ -238,9 +256,9 @@ class DmaAdapter(ModelObject):
         self.channel_holder = None
         self.map_registers_in_use = 0
         if self.queued is not None:
-            device, routine, context = self.queued
+            device, routine, context, map_registers = self.queued
             self.queued = None
-            self._grant(device, routine, context, 0)
+            self._grant(device, routine, context, map_registers)
 
     def FreeMapRegisters(self, MapRegisterBase: int, NumberOfMapRegisters: int) -> None:
         if NumberOfMapRegisters > self.map_registers_in_use:
@@ -380,18 +398,23 @@ class DmaAdapter(ModelObject):
         if Mdl is None or ExecutionRoutine is None:
             self.system.violation("null-object", "GetScatterGatherList needs an MDL and an execution routine")
             return NTSTATUS.STATUS_INVALID_PARAMETER
-        elements: list[tuple[int, int]] = []
-        va, left = CurrentVa, min(Length, Mdl.va + Mdl.byte_count - CurrentVa)
-        try:
-            while left > 0:
-                run = Mdl.contiguous_run(va, left)
-                elements.append((Mdl.physical_address(va), run))
-                va += run
-                left -= run
-        except (IndexError, PageFault):
-            self.system.violation("map-registers", "the scatter/gather range runs past the MDL")
+        # Checked up front: an address before the MDL would index its page list from the end
+        # and yield another page's address instead of failing.
+        if Length <= 0 or CurrentVa < Mdl.va or CurrentVa + Length > Mdl.va + Mdl.byte_count:
+            self.system.violation(
+                "map-registers",
+                f"the scatter/gather range CurrentVa {CurrentVa:#x} + Length {Length:#x} runs outside the MDL",
+            )
             return NTSTATUS.STATUS_INVALID_PARAMETER
-        name = f"{self.object_id}.sg{len(self.sg_lists) + 1}"
+        elements: list[tuple[int, int]] = []
+        va, left = CurrentVa, Length
+        while left > 0:
+            run = Mdl.contiguous_run(va, left)
+            elements.append((Mdl.physical_address(va), run))
+            va += run
+            left -= run
+        self.sg_built += 1
+        name = f"{self.object_id}.sg{self.sg_built}"
         sg = ScatterGatherList(name, elements)
         self.sg_lists[name] = sg
         routine = getattr(ExecutionRoutine, "AdapterListControl", None)
