@@ -115,11 +115,6 @@ RULES: dict[str, Rule] = {
             f"Driver Verifier DMA checks: {BugCheck.DRIVER_VERIFIER_DMA_VIOLATION.describe()}",
         ),
         Rule(
-            "refcount",
-            "reference-count misuse (Release below zero)",
-            "the object is freed while still referenced: use after free follows",
-        ),
-        Rule(
             "null-object",
             "NULL or unknown object passed where an object is required",
             f"dereferences NULL: {BugCheck.KMODE_EXCEPTION_NOT_HANDLED.describe()}",
@@ -129,7 +124,6 @@ RULES: dict[str, Rule] = {
             "an object that does not implement the interface the parameter needs",
             "the call goes through the wrong vtable: undefined behaviour",
         ),
-        Rule("dma-overrun", "the device wrote outside the buffer it was given", "silent memory corruption"),
         Rule(
             "internal-error",
             "dmaviz itself failed while modelling this call",

@@ -175,7 +175,7 @@ class DmaChannel(ComObject):
                 outside_parts.append((max(hi, inside), inside + count))
             which = "Destination" if into_buffer else "Source"
             ranges = self._describe_ranges(outside_parts)
-            effect = ranges if into_buffer else "reads " + ranges
+            effect = ("overwrites " if into_buffer else "reads ") + ranges
             system.violation(
                 "copy-outside-buffer",
                 f"{name}({which}={inside:#x}, ByteCount={count:#x}) reaches outside the common buffer "
@@ -208,7 +208,7 @@ class DmaChannel(ComObject):
             mapping = space.find(start)
             owner = f"'{mapping.label}'" if mapping is not None else "unmapped addresses"
             out.append(f"{end - start:#x} bytes at {start:#x} ({owner})")
-        return "overwrites " + "; ".join(out)
+        return "; ".join(out)
 
     def _mark_damage(self, start: int, end: int) -> None:
         system = self.system

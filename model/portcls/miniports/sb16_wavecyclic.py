@@ -47,6 +47,11 @@ _IRQ_SELECT = {2: 0x01, 9: 0x01, 5: 0x02, 7: 0x04, 10: 0x08}
 _DMA_SELECT = {0: 0x01, 1: 0x02, 3: 0x08, 5: 0x20, 6: 0x40, 7: 0x80}
 
 
+def _rate_supported(fmt: WaveFormat) -> bool:
+    """The sample's data range ends at 44100 Hz; dmaviz also lets 48000 through."""
+    return fmt.sample_rate <= 44100 or fmt.sample_rate == 48000
+
+
 class MiniportWaveCyclicSB16(ComObject):
     interfaces: ClassVar[tuple[str, ...]] = ("IMiniportWaveCyclic",)
     kind: ClassVar[str] = "SB16 WaveCyclic miniport"
@@ -145,7 +150,7 @@ class MiniportWaveCyclicSB16(ComObject):
             fmt = format_from_table(DataFormat)
         except (ValueError, TypeError):
             return Out(NTSTATUS.STATUS_INVALID_PARAMETER, none)
-        if fmt.sample_rate > 44100 and fmt.sample_rate != 48000:
+        if not _rate_supported(fmt):
             return Out(NTSTATUS.STATUS_INVALID_PARAMETER, none)
         index = 1 if fmt.bits_per_sample == 16 else 0
         if index in self.in_use or index not in self.dma_channels:
@@ -213,6 +218,8 @@ class MiniportWaveCyclicStreamSB16(ComObject):
         try:
             fmt = format_from_table(DataFormat)
         except (ValueError, TypeError):
+            return NTSTATUS.STATUS_INVALID_PARAMETER
+        if not _rate_supported(fmt):
             return NTSTATUS.STATUS_INVALID_PARAMETER
         if (fmt.bits_per_sample == 16) != (self.dma_index == 1):
             return NTSTATUS.STATUS_INVALID_PARAMETER  # the stream's DMA channel fixes the sample size
