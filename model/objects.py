@@ -26,6 +26,16 @@ class Out:
     out: dict[str, Any] = field(default_factory=dict)
 
 
+def implements(obj: Any, interface: str) -> bool:
+    """Whether ``obj`` (any value a caller passed) is a model object implementing ``interface``."""
+    return isinstance(obj, ModelObject) and obj.implements(interface)
+
+
+def object_name(obj: Any) -> str:
+    """How to name ``obj`` in a message: its id, or its type for anything else."""
+    return getattr(obj, "object_id", None) or type(obj).__name__
+
+
 class ModelObject:
     """Anything interface calls can be made on."""
 
@@ -96,6 +106,20 @@ class ComObject(ModelObject):
             self.alive = False
             self.destroy()
         return self.refcount
+
+    def add_reference(self, by: str) -> bool:
+        """An AddRef that another object's code makes (an out-parameter handed on, a member added).
+
+        It bypasses the call path, so the lifetime check is made here: a destroyed object
+        gets no reference and the use is reported, as the call path reports any other use.
+        """
+        if not self.alive:
+            self.system.violation(
+                "use-after-free", f"{by} AddRefs {self.object_id}, which was already destroyed", obj=self
+            )
+            return False
+        self.refcount += 1
+        return True
 
     def destroy(self) -> None:
         """Free what the object owns (called once, when the count reaches zero)."""

@@ -234,7 +234,11 @@ class System:
         out: dict[str, Any] = {}
         for param in decl.inputs:
             if param.name in args:
-                out[param.name] = self.convert_arg(param, args[param.name])
+                value = args[param.name]
+                if param.ptype.kind == Kind.OBJECT and isinstance(value, str) and not self.names_something(value):
+                    # A typo must not quietly become a NULL pointer; "NULL" says so on purpose.
+                    raise ArgumentError(param.name, f'there is no object {value!r} (write "NULL" for a NULL pointer)')
+                out[param.name] = self.convert_arg(param, value)
             else:
                 out[param.name] = self.default_arg(obj, param)
         return out
@@ -301,6 +305,14 @@ class System:
                 raise ArgumentError(param.name, f"expected an interface name or IID, found {value!r}")
             return value
         raise ArgumentError(param.name, f"unsupported type {param.type}")
+
+    def names_something(self, name: str) -> bool:
+        """Whether ``name`` is "NULL", an object id or alias, or an item of one ('dma.mdl'), even if NULL now."""
+        if name == "NULL" or self.get(name) is not None:
+            return True
+        head, _, attr = name.partition(".")
+        owner = self.get(head)
+        return owner is not None and bool(attr) and hasattr(owner, attr)
 
     def resolve_reference(self, name: str) -> Any:
         """An object id, or a named kernel item such as 'dma.mdl' (an object's attribute)."""

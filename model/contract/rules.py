@@ -110,6 +110,11 @@ RULES: dict[str, Rule] = {
             f"Driver Verifier DMA checks: {BugCheck.DRIVER_VERIFIER_DMA_VIOLATION.describe()}",
         ),
         Rule(
+            "adapter-in-use",
+            "PutDmaAdapter while the adapter's common buffers are still allocated",
+            f"the buffers leak; Driver Verifier DMA checks: {BugCheck.DRIVER_VERIFIER_DMA_VIOLATION.describe()}",
+        ),
+        Rule(
             "map-registers",
             "more map registers or a longer transfer than the adapter allows",
             f"Driver Verifier DMA checks: {BugCheck.DRIVER_VERIFIER_DMA_VIOLATION.describe()}",

@@ -143,6 +143,13 @@ class DmaAdapter(ModelObject):
     def PutDmaAdapter(self) -> None:
         if self.channel_holder is not None:
             self.system.violation("adapter-channel", "PutDmaAdapter while the adapter channel is still allocated")
+        if self.common_buffers:
+            buffers = ", ".join(f"{va:#x}" for va in self.common_buffers)
+            self.system.violation(
+                "adapter-in-use",
+                f"PutDmaAdapter while common buffers it allocated are still in use (at {buffers}): "
+                "they can never be freed now",
+            )
         if self.bounce_buffer is not None:
             # A fresh adapter for the channel would take new ones: without this the pages leak.
             self.system.machine.memory.free(self.bounce_buffer)

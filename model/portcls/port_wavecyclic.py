@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from model.client.audio_client import AudioClient, Packet
 from model.kernel.types import DMA_SPEED, DMA_WIDTH, KSSTATE, NTSTATUS, POOL_TYPE
-from model.objects import ComObject, Out
+from model.objects import ComObject, Out, implements, object_name
 from model.portcls.resources import make_channel, master_description, slave_description
 from model.trace import GlitchRecord, StateRecord
 from model.units import MS
@@ -78,6 +78,10 @@ class PortWaveCyclic(ComObject):
         if UnknownMiniport is None or DeviceObject is None:
             self.system.violation("null-object", "IPort::Init needs a device object and a miniport")
             return NTSTATUS.STATUS_INVALID_PARAMETER
+        if not implements(UnknownMiniport, "IMiniportWaveCyclic"):
+            # PortCls queries the miniport for IMiniportWaveCyclic and fails Init without it.
+            self.system.violation("wrong-interface", f"{object_name(UnknownMiniport)} is not an IMiniportWaveCyclic")
+            return NTSTATUS.STATUS_INVALID_PARAMETER
         self.device, self.miniport, self.resources = DeviceObject, UnknownMiniport, ResourceList
         result = self.system.call(
             UnknownMiniport,
@@ -121,6 +125,9 @@ class PortWaveCyclic(ComObject):
     def Notify(self, ServiceGroup: Any) -> None:
         if ServiceGroup is None:
             self.system.violation("null-object", "Notify(NULL): the miniport has no service group for this stream")
+            return
+        if not implements(ServiceGroup, "IServiceGroup"):
+            self.system.violation("wrong-interface", f"Notify({object_name(ServiceGroup)}): not an IServiceGroup")
             return
         self.system.call(ServiceGroup, "RequestService")
 

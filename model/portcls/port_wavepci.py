@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from model.client.audio_client import AudioClient, Packet
 from model.kernel.types import DMA_SPEED, DMA_WIDTH, KSSTATE, NTSTATUS, PAGE_SIZE, POOL_TYPE
-from model.objects import ComObject, Out
+from model.objects import ComObject, Out, implements, object_name
 from model.portcls.port_wavecyclic import format_table, ks_path
 from model.portcls.resources import make_channel, master_description
 from model.trace import GlitchRecord, NoteRecord, StateRecord
@@ -88,8 +88,8 @@ class PortWavePci(ComObject):
         if UnknownMiniport is None or DeviceObject is None:
             system.violation("null-object", "IPort::Init needs a device object and a miniport")
             return NTSTATUS.STATUS_INVALID_PARAMETER
-        if not _implements(UnknownMiniport, "IMiniportWavePci"):
-            system.violation("wrong-interface", f"{_name(UnknownMiniport)} is not an IMiniportWavePci")
+        if not implements(UnknownMiniport, "IMiniportWavePci"):
+            system.violation("wrong-interface", f"{object_name(UnknownMiniport)} is not an IMiniportWavePci")
             return NTSTATUS.STATUS_INVALID_PARAMETER
         self.device, self.miniport, self.resources = DeviceObject, UnknownMiniport, ResourceList
         result = system.call(
@@ -155,8 +155,8 @@ class PortWavePci(ComObject):
         if ServiceGroup is None:
             self.system.violation("null-object", "Notify(NULL): the miniport has no service group for this stream")
             return
-        if not _implements(ServiceGroup, "IServiceGroup"):
-            self.system.violation("wrong-interface", f"Notify({_name(ServiceGroup)}): not an IServiceGroup")
+        if not implements(ServiceGroup, "IServiceGroup"):
+            self.system.violation("wrong-interface", f"Notify({object_name(ServiceGroup)}): not an IServiceGroup")
             return
         self.system.call(ServiceGroup, "RequestService")
 
@@ -188,14 +188,6 @@ class PortWavePci(ComObject):
 
     def children(self) -> list[Any]:
         return [x for x in (self.miniport, *self.pins) if x is not None]
-
-
-def _implements(obj: Any, interface: str) -> bool:
-    return callable(getattr(obj, "implements", None)) and obj.implements(interface)
-
-
-def _name(obj: Any) -> str:
-    return getattr(obj, "object_id", None) or type(obj).__name__
 
 
 @dataclass

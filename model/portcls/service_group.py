@@ -43,9 +43,9 @@ class ServiceGroup(ComObject):
             self.system.violation("null-object", "AddMember(NULL)")
             return NTSTATUS.STATUS_INVALID_PARAMETER
         if pServiceSink not in self.members:
+            if isinstance(pServiceSink, ComObject) and not pServiceSink.add_reference(f"{self.object_id}.AddMember"):
+                return NTSTATUS.STATUS_INVALID_PARAMETER  # a destroyed sink is never serviced
             self.members.append(pServiceSink)
-            if hasattr(pServiceSink, "refcount"):
-                pServiceSink.refcount += 1
         return NTSTATUS.STATUS_SUCCESS
 
     def RemoveMember(self, pServiceSink: Any) -> None:

@@ -366,7 +366,7 @@ class MiniportWavePciStreamAc97(ComObject):
             if result.status != NTSTATUS.STATUS_SUCCESS:
                 return result.ntstatus
             self.service_group = result.out["OutServiceGroup"]
-            self.service_group.refcount += 1  # the NewStream output is AddRef'd for the port
+            self.service_group.add_reference(f"{self.object_id}.NewStream")  # AddRef'd for the port
         adapter = self.miniport.adapter
         if adapter is None:
             return NTSTATUS.STATUS_INSUFFICIENT_RESOURCES

@@ -223,8 +223,9 @@ class MiniportWaveCyclicHDA(ComObject):
         if status != NTSTATUS.STATUS_SUCCESS:
             system.call(stream, "Release")
             return Out(status, none)
-        channel.refcount += 1  # the out-parameters are AddRef'd for the port
-        stream.service_group.refcount += 1
+        # The out-parameters are AddRef'd for the port.
+        channel.add_reference(f"{self.object_id}.NewStream")
+        stream.service_group.add_reference(f"{self.object_id}.NewStream")
         return Out(
             NTSTATUS.STATUS_SUCCESS,
             {"Stream": stream, "DmaChannel": channel, "ServiceGroup": stream.service_group},

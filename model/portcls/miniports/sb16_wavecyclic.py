@@ -164,8 +164,9 @@ class MiniportWaveCyclicSB16(ComObject):
         status = system.call(stream, "SetFormat", {"DataFormat": DataFormat}).status
         if status != NTSTATUS.STATUS_SUCCESS:
             return Out(status, none)
-        channel.refcount += 1  # the out-parameters are AddRef'd for the port
-        self.service_group.refcount += 1
+        # The out-parameters are AddRef'd for the port.
+        channel.add_reference(f"{self.object_id}.NewStream")
+        self.service_group.add_reference(f"{self.object_id}.NewStream")
         return Out(
             NTSTATUS.STATUS_SUCCESS,
             {"Stream": stream, "DmaChannel": channel, "ServiceGroup": self.service_group},

@@ -124,8 +124,8 @@ class MiniportWaveCyclicVirtual(ComObject):
             system.call(stream, "Release")
             return Out(status, none)
         # The same object goes out twice; each out-parameter carries its own reference.
-        stream.refcount += 1
-        stream.service_group.refcount += 1
+        stream.add_reference(f"{self.object_id}.NewStream")
+        stream.service_group.add_reference(f"{self.object_id}.NewStream")
         return Out(
             NTSTATUS.STATUS_SUCCESS,
             {"Stream": stream, "DmaChannel": stream, "ServiceGroup": stream.service_group},

@@ -142,6 +142,26 @@ def test_put_dma_adapter_while_the_channel_is_held_is_an_adapter_channel_violati
     assert not a.alive  # the call still runs, so the consequence can be watched
 
 
+def test_put_dma_adapter_with_common_buffers_still_allocated_is_reported() -> None:
+    """The buffers an adapter allocated must be freed through it first: once it is put they can
+    never be (FreeCommonBuffer on a dead adapter is a use after free), so they leak."""
+    s = system()
+    a = slave(s)
+    va = s.call(a, "AllocateCommonBuffer", {"Length": 0x1000, "CacheEnabled": False}).value
+    assert va
+    result = s.call(a, "PutDmaAdapter", context="dispatch")
+    assert rules(result) == ["adapter-in-use"] and f"{va:#x}" in result.violations[0].message
+    clean = slave(s)
+    va2 = s.call(clean, "AllocateCommonBuffer", {"Length": 0x1000, "CacheEnabled": False}).value
+    logical = clean.common_buffers[va2][2]
+    s.call(
+        clean,
+        "FreeCommonBuffer",
+        {"Length": 0x1000, "LogicalAddress": logical, "VirtualAddress": va2, "CacheEnabled": False},
+    )
+    assert rules(s.call(clean, "PutDmaAdapter", context="dispatch")) == []
+
+
 def test_put_dma_adapter_gives_back_map_register_buffers() -> None:
     """§5.4 [ROS]: map-register buffers below 16 MiB belong to the adapter; PutDmaAdapter must not leak them."""
     s = system()

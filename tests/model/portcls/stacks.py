@@ -12,14 +12,7 @@ from model.wave_format import WaveFormat
 
 def sb16(fmt: WaveFormat | None = None, *, run: bool = True, capture: bool = False) -> tuple[Topology, Any]:
     """An installed SB16 stack with one stream (running unless ``run`` is False)."""
-    topology = Topology("sb16")
-    topology.system.strict = True
-    assert topology.install() == 0
-    pin = topology.open_stream(StreamSpec(capture=capture, format=fmt or WaveFormat()))
-    assert pin is not None
-    if run:
-        assert topology.system.call(pin, "SetState", {"State": "KSSTATE_RUN"}).status == 0
-    return topology, pin
+    return live_stack("sb16", fmt, run=run, capture=capture)
 
 
 def bare_system() -> System:
@@ -71,3 +64,20 @@ def run_to_service(system: System) -> None:
         assert system.step() is not None
         if any(r.kind == "dpc" and r.action == "run" for r in system.trace.records[first:]):
             return
+
+
+DEVICES = ("sb16", "hda", "ac97", "virtual")  # SB16 and HDA WaveCyclic, AC'97 WavePci, the virtual miniport
+
+
+def live_stack(
+    device: str, fmt: WaveFormat | None = None, *, run: bool = True, capture: bool = False
+) -> tuple[Topology, Any]:
+    """An installed stack of any device kind (``DEVICES``) with one stream (running unless ``run`` is False)."""
+    topology = Topology(device)
+    topology.system.strict = True
+    assert topology.install() == 0
+    pin = topology.open_stream(StreamSpec(capture=capture, format=fmt or WaveFormat()))
+    assert pin is not None
+    if run:
+        assert topology.system.call(pin, "SetState", {"State": "KSSTATE_RUN"}).status == 0
+    return topology, pin
