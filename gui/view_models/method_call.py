@@ -131,8 +131,8 @@ def check(system: System, param: Param, value: Any) -> str | None:
     """The model's objection to ``value`` for ``param``, or None if it would accept it."""
     if param.ptype.kind == Kind.OBJECT and isinstance(value, str):
         # Object ids are checked by the model at call time too, but a typo deserves a word now.
-        if system.resolve_reference(value) is None:
-            return f"there is no object or item {value!r} (the call would pass NULL)"
+        if not system.names_something(value):
+            return f'there is no object or item {value!r} (write "NULL" for a NULL pointer)'
         return None
     try:
         system.convert_arg(param, value)

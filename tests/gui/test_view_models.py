@@ -167,3 +167,16 @@ def test_method_inputs_are_parsed_and_checked_by_the_model() -> None:
     view = result_view(result)
     assert view.headline.startswith("refused") and view.seq == result.record.seq
     assert [v[0] for v in view.violations] == ["bad-argument"]
+
+
+def test_an_object_argument_that_names_nothing_is_questioned_before_the_call() -> None:
+    """A typo in an object id would be refused by the model; the form says so as you type, and
+    says how to pass NULL on purpose."""
+    system = _session().system
+    notify = INTERFACES["IPortWaveCyclic"].methods
+    group = next(m for m in notify if m.name == "Notify").param("ServiceGroup")
+    assert group is not None
+    assert check(system, group, "sg") is None
+    assert check(system, group, "NULL") is None
+    message = check(system, group, "gs")
+    assert message is not None and "'gs'" in message and '"NULL"' in message
