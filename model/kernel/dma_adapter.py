@@ -71,6 +71,19 @@ class DEVICE_DESCRIPTION:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def pci_bus_master_table(maximum_length: int) -> dict[str, Any]:
+    """The table form of a 32-bit scatter/gather PCI bus master's DEVICE_DESCRIPTION."""
+    return {
+        "Version": 1,
+        "Master": True,
+        "ScatterGather": True,
+        "Dma32BitAddresses": True,
+        "InterfaceType": INTERFACE_TYPE.PCIBus.name,
+        "DmaWidth": DMA_WIDTH.Width32Bits.name,
+        "MaximumLength": maximum_length,
+    }
+
+
 @dataclass
 class ScatterGatherList:
     """SCATTER_GATHER_LIST: (physical address, length) elements."""

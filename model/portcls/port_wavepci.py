@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from model.client.audio_client import AudioClient, Packet
+from model.kernel.dma_adapter import pci_bus_master_table
 from model.kernel.types import DMA_SPEED, DMA_WIDTH, KSSTATE, NTSTATUS, PAGE_SIZE, POOL_TYPE
 from model.objects import ComObject, Out, implements, object_name
 from model.portcls.port_wavecyclic import format_table, ks_path
@@ -301,15 +302,7 @@ class WavePciPin(ComObject):
         io = self.system.objects.get("io")
         if io is None:
             return None
-        desc = {
-            "Version": 1,
-            "Master": True,
-            "ScatterGather": True,
-            "Dma32BitAddresses": True,
-            "InterfaceType": "PCIBus",
-            "DmaWidth": "Width32Bits",
-            "MaximumLength": MAX_MAPPING_PAGES * PAGE_SIZE,
-        }
+        desc = pci_bus_master_table(MAX_MAPPING_PAGES * PAGE_SIZE)
         result = self.system.call(
             io, "IoGetDmaAdapter", {"PhysicalDeviceObject": self.port.device, "DeviceDescription": desc}
         )

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from model.hardware.memory import ISA_LIMIT, PAGE_SIZE, PageOwner
-from model.kernel.dma_adapter import ScatterGatherList
+from model.kernel.dma_adapter import ScatterGatherList, pci_bus_master_table
 from model.kernel.types import IO_ALLOCATION_ACTION, NTSTATUS
 from model.kernel.virtual_memory import Mdl
 from model.topology import Topology
@@ -35,16 +35,7 @@ def slave(sys_, channel: int = 1, width: str = "Width8Bits", maximum: int = 0x40
 
 
 def master(sys_, maximum: int = 0x8000):
-    table = {
-        "Version": 1,
-        "Master": True,
-        "ScatterGather": True,
-        "Dma32BitAddresses": True,
-        "InterfaceType": "PCIBus",
-        "DmaWidth": "Width32Bits",
-        "MaximumLength": maximum,
-    }
-    return sys_.call("io", "IoGetDmaAdapter", {"DeviceDescription": table}).value
+    return sys_.call("io", "IoGetDmaAdapter", {"DeviceDescription": pci_bus_master_table(maximum)}).value
 
 
 class Routine:

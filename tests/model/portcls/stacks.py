@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.kernel.types import DMA_WIDTH, INTERFACE_TYPE
+from model.kernel.dma_adapter import pci_bus_master_table
 from model.system import System
 from model.topology import StreamSpec, Topology
 from model.wave_format import WaveFormat
@@ -24,15 +24,7 @@ def bare_system() -> System:
 
 def new_channel(system: System, **fields: Any) -> Any:
     """A channel made with PcNewDmaChannel from DEVICE_DESCRIPTION ``fields`` (a bus master by default)."""
-    table: dict[str, Any] = {
-        "Version": 1,
-        "Master": True,
-        "ScatterGather": True,
-        "Dma32BitAddresses": True,
-        "InterfaceType": INTERFACE_TYPE.PCIBus.name,
-        "DmaWidth": DMA_WIDTH.Width32Bits.name,
-        "MaximumLength": 0x10000,
-    }
+    table = pci_bus_master_table(0x10000)
     table.update(fields)
     result = system.call("portcls", "PcNewDmaChannel", {"DeviceDescription": table, "DeviceObject": "device"})
     assert result.status == 0, result.summary()

@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from model.hardware.memory import ISA_LIMIT, PAGE_SIZE, Allocation, PageOwner
 from model.interfaces.types import FromTarget, Kind, Method, Param
-from model.kernel.dma_adapter import DmaAdapter
+from model.kernel.dma_adapter import DmaAdapter, pci_bus_master_table
 from model.kernel.types import ENUM_TYPES, NTSTATUS
 from model.objects import ComObject, ModelObject
 from model.portcls.dma_channel import DmaChannel, SlaveDmaChannel
@@ -55,15 +55,7 @@ FORMATS = (
     {"SamplesPerSec": 22050, "BitsPerSample": 8, "Channels": 1},
 )
 DESCRIPTIONS = (
-    {  # a PCI bus master
-        "Version": 1,
-        "Master": True,
-        "ScatterGather": True,
-        "Dma32BitAddresses": True,
-        "InterfaceType": "PCIBus",
-        "DmaWidth": "Width32Bits",
-        "MaximumLength": 0x10000,
-    },
+    pci_bus_master_table(0x10000),
     {  # a 16-bit system DMA channel
         "Version": 1,
         "DmaChannel": 6,
