@@ -305,6 +305,7 @@ class Trace:
         self._records: list[Record | tuple[Any, ...]] = []  # objects, or compact entries
         self._live = 0
         self._built = 0  # every entry below this index is a record object
+        self.entries_built = 0  # compact entries looked at to build record objects, ever
         self._steps: list[int] = []  # the live record count when step k began
         self._live_steps = 0
         self._subscribers: list[Subscriber] = []
@@ -327,7 +328,7 @@ class Trace:
 
     def since(self, first: int) -> list[Record]:
         """Live records from index ``first`` on."""
-        self._build(self._live)
+        self._build(self._live, first)
         return self._records[first : self._live]  # type: ignore[return-value]
 
     def append(self, record: Record) -> Record:
@@ -360,18 +361,25 @@ class Trace:
             records.append(entry)
         self._live = live + 1
 
-    def _build(self, end: int) -> None:
-        """Turn the compact entries below ``end`` into record objects."""
+    def _build(self, end: int, start: int = 0) -> None:
+        """Turn the compact entries from ``start`` up to ``end`` into record objects.
+
+        Only that range is built (a jump in a long session reads a few records near the
+        present, not the hundreds of thousands before them); the mark below which every
+        entry is built moves only when the range reaches down to it.
+        """
         built = self._built
         if built >= end:
             return
         records = self._records
         types = RECORD_TYPES
-        for i in range(built, end):
+        self.entries_built += end - max(start, built)
+        for i in range(max(start, built), end):
             entry = records[i]
             if type(entry) is tuple:
                 records[i] = types[entry[0]].from_compact(i, entry)
-        self._built = end
+        if start <= built:
+            self._built = end
 
     def mark_step(self) -> None:
         """A simulator step begins now."""

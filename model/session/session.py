@@ -100,6 +100,7 @@ class RunResult:
 
 
 Listener = Callable[[str], None]
+_FREEZE_AFTER_BUILDING = 50_000  # record objects built by one read
 
 
 @dataclass
@@ -184,7 +185,16 @@ class Session:
 
     def records(self) -> Sequence[Record]:
         """Every record of the recorded history (which runs past the present after a jump back)."""
-        return self.system.trace.history()
+        trace = self.system.trace
+        before = trace.entries_built
+        history = trace.history()
+        if self.manage_gc and trace.entries_built - before > _FREEZE_AFTER_BUILDING:
+            # The first read after a long run builds its records all at once: like the records
+            # a run makes, they go to the permanent generation, or the young collections that
+            # follow walk them all (50 ms pauses in a jump).
+            gc.collect(1)
+            gc.freeze()
+        return history
 
     def step_starts(self) -> Sequence[int]:
         return self.system.trace.history_steps()
