@@ -282,3 +282,24 @@ def test_running_to_a_time_already_passed_does_nothing() -> None:
     digest = session.system.state_digest()
     assert session.run(until_ns=10 * MS).steps == 0
     assert session.system.state_digest() == digest
+
+
+def test_records_built_in_bulk_join_the_permanent_generation_like_those_a_run_makes() -> None:
+    """The hardware's records stay compact until read; the first read after a long run builds
+    them all at once. Left in the young generations, they would make every collection during
+    the next jumps walk them (50 ms pauses), so the session freezes them as it freezes the
+    objects a run makes after each snapshot."""
+    import gc
+
+    session = new_session(every=4096)
+    session.run(until_ns=45_000 * MS)  # about 105 000 records, 60 000 of them compact
+    trace = session.system.trace
+    compact = sum(type(entry) is tuple for entry in trace._records)
+    assert compact > 50_000
+    frozen = gc.get_freeze_count()
+    try:
+        records = session.records()
+        assert all(type(r) is not tuple for r in records)
+        assert gc.get_freeze_count() >= frozen + compact
+    finally:
+        gc.unfreeze()
