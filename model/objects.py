@@ -43,6 +43,7 @@ class ModelObject:
     race_checked: ClassVar[bool] = False  # PortCls does no locking inside this object
     kind: ClassVar[str] = "object"
     _method_tables: ClassVar[dict[type, dict[str, Method]]] = {}
+    _interface_names: ClassVar[dict[type, frozenset[str]]] = {}
 
     def __init__(self, system: System, base_id: str) -> None:
         self.system = system
@@ -57,8 +58,17 @@ class ModelObject:
             table = ModelObject._method_tables[cls] = methods_of(cls.interfaces)
         return table
 
+    @classmethod
+    def interface_names(cls) -> frozenset[str]:
+        """Every interface the class implements, with the ones they derive from (IUnknown...)."""
+        names = ModelObject._interface_names.get(cls)
+        if names is None:
+            names = frozenset(i.name for name in cls.interfaces for i in interface_chain(name))
+            ModelObject._interface_names[cls] = names
+        return names
+
     def implements(self, interface: str) -> bool:
-        return any(interface in (i.name for i in interface_chain(name)) for name in self.interfaces)
+        return interface in self.interface_names()
 
     def describe(self) -> dict[str, Any]:
         """State shown in the GUI's object tree (plain values)."""
