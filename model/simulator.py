@@ -191,17 +191,8 @@ class Simulator:
         The cheap form for records the hardware writes many times a second: the trace keeps
         it compact until someone reads it, unless a watcher or subscriber needs it at once.
         """
-        trace = self.trace
-        if self.watchers or trace._subscribers:
-            self.emit(kind.from_compact(-1, (kind.code, self.now_ns, *values)))
-            return
-        # Trace.add, inlined: this runs several times per simulated interrupt.
-        live = trace._live
-        records = trace._records
-        if live < len(records):
-            records[live] = (kind.code, self.now_ns, *values)
-            if live < trace._built:
-                trace._built = live
+        entry = (kind.code, self.now_ns, *values)
+        if self.watchers or self.trace.observed:
+            self.emit(kind.from_compact(-1, entry))
         else:
-            records.append((kind.code, self.now_ns, *values))
-        trace._live = live + 1
+            self.trace.add(entry)

@@ -308,22 +308,22 @@ class System:
 
     def names_something(self, name: str) -> bool:
         """Whether ``name`` is "NULL", an object id or alias, or an item of one ('dma.mdl'), even if NULL now."""
-        if name == "NULL" or self.get(name) is not None:
-            return True
-        head, _, attr = name.partition(".")
-        owner = self.get(head)
-        return owner is not None and bool(attr) and hasattr(owner, attr)
+        return name == "NULL" or self._lookup(name)[0]
 
     def resolve_reference(self, name: str) -> Any:
-        """An object id, or a named kernel item such as 'dma.mdl' (an object's attribute)."""
+        """An object id, or a named kernel item such as 'dma.mdl' (an object's attribute); None for NULL."""
+        return self._lookup(name)[1]  # NULL for a name of nothing: the implementation decides
+
+    def _lookup(self, name: str) -> tuple[bool, Any]:
+        """(whether ``name`` names an object or an item of one, what it names now)."""
         obj = self.get(name)
         if obj is not None:
-            return obj
+            return True, obj
         head, _, attr = name.partition(".")
         owner = self.get(head)
-        if owner is not None and attr:
-            return getattr(owner, attr, None)
-        return None  # NULL: the implementation decides whether that is allowed
+        if owner is not None and attr and hasattr(owner, attr):
+            return True, getattr(owner, attr)
+        return False, None
 
     def _refused(self, obj: ModelObject, decl: Method, exc: ArgumentError, caller: str | None) -> CallResult:
         record = CallRecord(

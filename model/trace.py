@@ -349,7 +349,7 @@ class Trace:
     def add(self, entry: tuple[Any, ...]) -> None:
         """Append a record in compact form ``(type code, t_ns, values...)``.
 
-        Only when nobody subscribes (``Simulator.record`` decides, and inlines this).
+        Only when nobody subscribes: ``Simulator.record`` decides.
         """
         live = self._live
         records = self._records

@@ -128,9 +128,7 @@ class DmaChannelRegisters:
     def physical_address(self, address: int | None = None) -> int:
         """Physical byte address of a channel address (the current one by default)."""
         a = self.current_address if address is None else address
-        if self.word:
-            return ((self.page & 0xFE) << 16) + (a << 1)  # window_base(), inlined: once per transfer
-        return (self.page << 16) + a
+        return self.window_base() + (a << 1 if self.word else a)
 
 
 @dataclass
@@ -381,8 +379,7 @@ class DmaControllerPair:
         return not cascade.masked and cascade.mode & 0xC0 == 0xC0 and not self.dma2.command & 0x04
 
     def units_to_terminal_count(self, number: int) -> int:
-        chip = self.dma2 if number >= 4 else self.dma1
-        return chip.channels[number & 3].current_count + 1
+        return self.channel(number).current_count + 1
 
     def read_units(self, number: int, units: int) -> np.ndarray:
         """Memory -> device: move up to ``units`` units; returns the bytes moved.
@@ -415,8 +412,7 @@ class DmaControllerPair:
     ) -> tuple[int, list[np.ndarray]]:
         transfer = TransferType.READ if incoming is None else TransferType.WRITE
         ch = self.channel(number)
-        word = ch.word
-        unit = 2 if word else 1
+        unit = ch.unit_bytes
         out: list[np.ndarray] = []
         done = 0
         while done < units and self.blocked_reason(number, transfer) is None:
@@ -452,7 +448,7 @@ class DmaControllerPair:
         return done, out
 
     def _terminal_count(self, number: int) -> None:
-        chip = self.dma2 if number >= 4 else self.dma1
+        chip = self.chip_of(number)
         ch = chip.channels[number & 3]
         chip.status_tc |= 1 << (number & 3)
         ch.terminal_counts += 1

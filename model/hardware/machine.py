@@ -238,17 +238,14 @@ def _integer(value: object, name: str, what: str) -> int:
     A bool is refused although Python counts it as an int: ``io_write(port, True)`` is
     almost certainly a mistake, not the value 1.
     """
-    if not isinstance(value, bool):
-        try:
-            return operator.index(value)
-        except TypeError:
-            pass
-    raise TypeError(f"{name} must be an int ({what}), not {type(value).__name__} {value!r}")
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{name} must be an int ({what}), not {type(value).__name__} {value!r}")
+    return operator.index(value)
 
 
 def _access_size(size: object) -> int:
-    if type(size) is int and size in (1, 2, 4):
-        return size
-    if not isinstance(size, bool) and hasattr(type(size), "__index__") and operator.index(size) in (1, 2, 4):
-        return operator.index(size)
-    raise ValueError(f"size must be 1, 2 or 4 (bytes), not {size!r}")
+    if type(size) is not int and not isinstance(size, bool) and hasattr(type(size), "__index__"):
+        size = operator.index(size)
+    if type(size) is not int or size not in (1, 2, 4):
+        raise ValueError(f"size must be 1, 2 or 4 (bytes), not {size!r}")
+    return size

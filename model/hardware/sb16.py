@@ -88,7 +88,7 @@ class DspTransfer:
     paused: bool = False
     exit_auto_init: bool = False
     stalled: str | None = None
-    unit_bytes: int = 1  # 2 on a 16-bit channel (4-7)
+    unit_bytes: int = 1  # the channel's, fixed for the transfer (2 on channels 4-7)
 
     @property
     def transfer_type(self) -> TransferType:
@@ -146,7 +146,6 @@ class SoundBlaster16:
         self.source = AudioSource()
         self._wake = WakeUp(sim, self.name, self._schedule)
         self._in_sync = False
-        self._line = self.irq  # the IRQ mixer 0x80 selects, looked up once per change
         self._attach_channels()
 
     # --- configuration ---------------------------------------------------------------
@@ -236,7 +235,6 @@ class SoundBlaster16:
             self.mixer[index] = value
             if index == 0x81:
                 self._attach_channels()
-        self._line = self.irq
 
     # --- DSP -------------------------------------------------------------------------------
     def reset_dsp(self) -> None:
@@ -357,7 +355,7 @@ class SoundBlaster16:
             rate=self.rate,
             command=cmd,
             left=units,
-            unit_bytes=2 if channel >= 4 else 1,
+            unit_bytes=self.dma.channel(channel).unit_bytes,
         )
         self.dma.set_dreq(channel, True)
         self._resume_flow()
@@ -385,11 +383,11 @@ class SoundBlaster16:
             self.pending16 = True
         else:
             self.pending8 = True
-        self.interrupts.raise_line(self._line, self.name)
+        self.interrupts.raise_line(self.irq, self.name)
 
     def _update_line(self) -> None:
         if not (self.pending8 or self.pending16):
-            self.interrupts.lower_line(self._line, self.name)
+            self.interrupts.lower_line(self.irq, self.name)
 
     # --- data flow --------------------------------------------------------------------------
     def dma_channel_changed(self, number: int) -> None:

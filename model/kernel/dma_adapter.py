@@ -9,7 +9,7 @@ hardware needs, not ((physical & 0xFFFF) >> 1).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from model.hardware.memory import ISA_LIMIT, PAGE_SIZE, Allocation, PageOwner
 from model.kernel.types import (
@@ -84,6 +84,19 @@ def pci_bus_master_table(maximum_length: int) -> dict[str, Any]:
     }
 
 
+class CommonBuffer(NamedTuple):
+    """A common buffer an adapter allocated: what FreeCommonBuffer must be given back."""
+
+    allocation: Allocation
+    length: int  # bytes asked for
+    cache_enabled: bool
+
+    @property
+    def logical(self) -> int:
+        """The device-side (logical) address: the physical base, as no IOMMU is modelled."""
+        return self.allocation.base
+
+
 @dataclass
 class ScatterGatherList:
     """SCATTER_GATHER_LIST: (physical address, length) elements."""
@@ -118,8 +131,7 @@ class DmaAdapter(ModelObject):
         self.queued: tuple[Any, Any, Any, int] | None = None  # (device, routine, context, map registers)
         self.map_registers_in_use = 0
         self.next_map_register_base = 0x8F000000
-        self.common_buffers: dict[int, tuple[Allocation, int, int]] = {}  # va -> (allocation, length, logical)
-        self.common_cache: dict[int, bool] = {}  # va -> CacheEnabled, which FreeCommonBuffer must repeat
+        self.common_buffers: dict[int, CommonBuffer] = {}  # by kernel virtual address
         self.sg_lists: dict[str, ScatterGatherList] = {}
         self.sg_built = 0  # names stay unique after lists are put back
         self.transfers = 0
@@ -200,8 +212,7 @@ class DmaAdapter(ModelObject):
             )
             return None
         mapping = system.kernel.address_space.map(allocation, label)
-        self.common_buffers[mapping.va] = (allocation, length, allocation.base)
-        self.common_cache[mapping.va] = cache_enabled
+        self.common_buffers[mapping.va] = CommonBuffer(allocation, length, cache_enabled)
         system.sim.emit(
             MemoryRecord(action="allocate", address=allocation.base, length=length, owner="COMMON_BUFFER", label=label)
         )
@@ -209,11 +220,10 @@ class DmaAdapter(ModelObject):
 
     def FreeCommonBuffer(self, Length: int, LogicalAddress: int, VirtualAddress: int, CacheEnabled: bool) -> None:
         entry = self.common_buffers.get(VirtualAddress)
-        if (
-            entry is None
-            or entry[1] != Length
-            or entry[2] != LogicalAddress
-            or self.common_cache.get(VirtualAddress, False) != CacheEnabled
+        if entry is None or (entry.length, entry.logical, entry.cache_enabled) != (
+            Length,
+            LogicalAddress,
+            CacheEnabled,
         ):
             self.system.violation(
                 "common-buffer-mismatch",
@@ -226,7 +236,6 @@ class DmaAdapter(ModelObject):
 
     def free_common(self, va: int) -> None:
         allocation, length, _ = self.common_buffers.pop(va)
-        self.common_cache.pop(va, None)
         system = self.system
         system.kernel.address_space.unmap(va)
         system.machine.memory.free(allocation)

@@ -102,11 +102,16 @@ class DmaChannel(ComObject):
             )
         va = self.buffer_va
         if va in self.adapter.common_buffers:
-            _, length, logical = self.adapter.common_buffers[va]
+            entry = self.adapter.common_buffers[va]
             self.system.call(
                 self.adapter,
                 "FreeCommonBuffer",
-                {"Length": length, "LogicalAddress": logical, "VirtualAddress": va, "CacheEnabled": False},
+                {
+                    "Length": entry.length,
+                    "LogicalAddress": entry.logical,
+                    "VirtualAddress": va,
+                    "CacheEnabled": entry.cache_enabled,
+                },
             )
         self.buffer_va = self.buffer_physical = 0
         self.allocated = 0

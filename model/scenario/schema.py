@@ -255,7 +255,7 @@ class Stream(Table):
     silence_threshold: Duration = 30 * MS
 
     @model_validator(mode="after")
-    def _whole_ms(self) -> Stream:
+    def _check_durations(self) -> Stream:
         if self.packet % MS or not 1 * MS <= self.packet <= 1000 * MS:
             raise PydanticCustomError(
                 "scenario",

@@ -356,8 +356,7 @@ def _check_actions(system: System, scenario: Scenario) -> None:
             if (
                 param.ptype.kind == Kind.OBJECT
                 and isinstance(value, str)
-                and value != "NULL"
-                and system.resolve_reference(value) is None
+                and not system.names_something(value)
                 and not lenient
             ):
                 raise ScenarioError(

@@ -144,7 +144,7 @@ def test_put_dma_adapter_with_common_buffers_still_allocated_is_reported() -> No
     assert rules(result) == ["adapter-in-use"] and f"{va:#x}" in result.violations[0].message
     clean = slave(s)
     va2 = s.call(clean, "AllocateCommonBuffer", {"Length": 0x1000, "CacheEnabled": False}).value
-    logical = clean.common_buffers[va2][2]
+    logical = clean.common_buffers[va2].logical
     s.call(
         clean,
         "FreeCommonBuffer",

@@ -350,10 +350,11 @@ class RandomCalls(RuleBasedStateMachine):
         # The HAL's book of common buffers names live allocations, mapped where it says.
         for adapter in system.objects.values():
             if isinstance(adapter, DmaAdapter):
-                for va, (allocation, length, logical) in adapter.common_buffers.items():
+                for va, entry in adapter.common_buffers.items():
+                    allocation = entry.allocation
                     assert memory.allocations.get(allocation.pages[0]) == allocation
-                    assert 0 < length <= len(allocation.pages) * PAGE_SIZE and logical == allocation.base
-                    assert space.to_physical(va) == logical
+                    assert 0 < entry.length <= len(allocation.pages) * PAGE_SIZE
+                    assert space.to_physical(va) == entry.logical
 
     @invariant()
     def reference_counts_in_range(self) -> None:
